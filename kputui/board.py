@@ -1,0 +1,95 @@
+"""The KPI states of a config, computed from the store and kept current cheaply.
+
+The board is what the dashboard, `export` and `snapshot` read. It asks the store for the
+history each KPI needs, hands it to the pure engine, and re-evaluates a KPI only when one
+of its series changed or when time has moved far enough to matter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from kputui.kpi.evaluate import data_range, evaluate
+
+if TYPE_CHECKING:
+    from kputui.config import Config
+    from kputui.kpi.state import KpiState
+    from kputui.kpi.spec import KpiSpec
+    from kputui.store import SourceStatus, Store
+
+__all__ = ["Board"]
+
+TIME_REFRESH = 10.0
+"""Seconds after which every KPI is re-evaluated even without new data (periods move)."""
+
+
+class Board:
+    """Current `KpiState`s of every KPI in a config."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        sparkline_points: int = 30,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.sparkline_points = sparkline_points
+        self.states: dict[str, KpiState] = {}
+        """The latest state of each KPI by id, in config order."""
+        self.statuses: dict[str, SourceStatus] = {}
+        """The latest health of each source by name."""
+        self._evaluated_at = float("-inf")
+
+    def _source_error(self, spec: KpiSpec) -> str | None:
+        """The last error of a failing source feeding `spec`, if any."""
+        for name in sorted(spec.formula.series):
+            status = self.statuses.get(self.config.series[name].source)
+            if status is not None and status.consecutive_failures and status.last_error:
+                return f"{status.source}: {status.last_error}"
+        return None
+
+    def evaluate_kpi(self, spec: KpiSpec, now: float) -> KpiState:
+        """Evaluate one KPI from the store's history as of `now`."""
+        calendar = self.config.settings.calendar
+        start, end = data_range(spec, now=now, calendar=calendar, sparkline_points=self.sparkline_points)
+        data = {name: self.store.window(name, start, end) for name in spec.formula.series}
+        latest = [s.time for s in (self.store.latest(name) for name in spec.formula.series) if s]
+        return evaluate(
+            spec,
+            data,
+            now=now,
+            calendar=calendar,
+            kinds=self.config.kinds,
+            last_sample_at=max(latest) if latest else None,
+            source_error=self._source_error(spec),
+            sparkline_points=self.sparkline_points,
+        )
+
+    def update(self, changed: Iterable[str] | None = None) -> list[str]:
+        """Re-evaluate what needs it and return the ids of KPIs whose state changed.
+
+        `changed` names the series with new data (None: assume all). Every KPI is
+        re-evaluated anyway once `TIME_REFRESH` seconds have passed.
+        """
+        now = self.clock()
+        statuses = self.store.statuses()
+        everything = changed is None or now - self._evaluated_at >= TIME_REFRESH or statuses != self.statuses
+        self.statuses = statuses
+        changed_series = set(changed or ())
+        updated: list[str] = []
+        for spec in self.config.kpis:
+            if not everything and spec.id in self.states and not (spec.formula.series & changed_series):
+                continue
+            state = self.evaluate_kpi(spec, now)
+            if self.states.get(spec.id) != state:
+                self.states[spec.id] = state
+                updated.append(spec.id)
+        if everything:
+            self._evaluated_at = now
+        return updated

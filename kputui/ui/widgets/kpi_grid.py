@@ -1,0 +1,56 @@
+"""A scrolling grid of KPI panes whose column count follows the terminal's width."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.events import Resize
+
+from kputui.ui.widgets.kpi_pane import KpiPane
+
+__all__ = ["KpiGrid", "MIN_PANE_WIDTH"]
+
+MIN_PANE_WIDTH = 36
+"""Panes narrower than this lose their target line; the grid uses fewer columns instead."""
+
+
+class KpiGrid(VerticalScroll, can_focus=False):
+    """The panes of one dashboard, laid out in as many columns as fit."""
+
+    DEFAULT_CSS = """
+    KpiGrid {
+        layout: grid;
+        grid-size: 2;
+        grid-rows: 9;
+        grid-gutter: 0 1;
+        padding: 0 1;
+        height: 1fr;
+    }
+    """
+
+    @property
+    def columns(self) -> int:
+        """How many panes fit side by side at the current width."""
+        width = self.size.width - 2
+        return max(1, (width + 1) // (MIN_PANE_WIDTH + 1))
+
+    @property
+    def panes(self) -> list[KpiPane]:
+        """The panes in layout order."""
+        return list(self.query_children(KpiPane))
+
+    def on_resize(self, event: Resize) -> None:
+        self.styles.grid_size_columns = self.columns
+
+    def neighbour(self, pane: KpiPane, dx: int, dy: int) -> KpiPane | None:
+        """The pane `dx` columns and `dy` rows away from `pane`, if there is one."""
+        panes = self.panes
+        index = panes.index(pane)
+        columns = self.columns
+        row, column = divmod(index, columns)
+        column = min(max(column + dx, 0), columns - 1)
+        target = (row + dy) * columns + column
+        if 0 <= target < len(panes):
+            return panes[target]
+        if dy > 0 and row + dy <= (len(panes) - 1) // columns:
+            return panes[-1]
+        return None

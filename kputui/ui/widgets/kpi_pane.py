@@ -1,0 +1,162 @@
+"""One KPI on the dashboard: value, change, target and progress, status and sparkline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from kputui.ui.widgets.sparkline import KpiSparkline
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from kputui.kpi.state import KpiState
+
+__all__ = ["KpiPane", "STATUS_LABELS"]
+
+STATUS_LABELS = {
+    "on_track": "● on track",
+    "at_risk": "▲ at risk",
+    "off_track": "✖ off track",
+    "no_target": "○ no target",
+    "no_data": "○ no data",
+    "stale": "◌ stale",
+    "error": "✖ error",
+}
+"""How each status reads on screen: a symbol too, so it survives a terminal without colour."""
+
+TARGET_SIGNS = {"reach": "→", "stay_above": "≥", "stay_below": "≤", "range": "in"}
+BAR_WIDTH = 12
+
+
+def progress_bar(share: float, width: int = BAR_WIDTH) -> str:
+    """A bar of `width` cells filled to `share` (0..1, clamped), in eighths."""
+    share = min(max(share, 0.0), 1.0)
+    eighths = round(share * width * 8)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + ("" if part == 0 else " ▏▎▍▌▋▊▉"[part])
+    return bar.ljust(width, "░")
+
+
+class KpiPane(Vertical, can_focus=True):
+    """A focusable pane that shows one KPI's state."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "kpi-pane--value",
+        "kpi-pane--good",
+        "kpi-pane--bad",
+        "kpi-pane--muted",
+    }
+
+    DEFAULT_CSS = """
+    KpiPane {
+        height: 9;
+        border: round $panel-lighten-2;
+        border-title-color: $foreground;
+        border-title-style: bold;
+        padding: 0 1;
+    }
+    KpiPane:focus {
+        border: round $accent;
+        background: $boost;
+    }
+    KpiPane > .kpi-pane--value { text-style: bold; color: $foreground; }
+    KpiPane > .kpi-pane--good { color: $success; }
+    KpiPane > .kpi-pane--bad { color: $error; }
+    KpiPane > .kpi-pane--muted { color: $foreground-muted; }
+    KpiPane.-on_track { border-subtitle-color: $success; }
+    KpiPane.-at_risk { border-subtitle-color: $warning; }
+    KpiPane.-off_track, KpiPane.-error { border-subtitle-color: $error; }
+    KpiPane.-no_target, KpiPane.-no_data, KpiPane.-stale { border-subtitle-color: $foreground-muted; }
+    KpiPane .kpi-pane--summary { height: 3; }
+    KpiPane .kpi-pane--footer { height: 1; color: $foreground-muted; }
+    """
+
+    state: reactive[KpiState | None] = reactive(None, always_update=False)
+    """The KPI's latest state; None until it is first evaluated."""
+
+    @dataclass
+    class Selected(Message):
+        """The user asked for the details of a KPI."""
+
+        kpi_id: str
+
+    def __init__(self, kpi_id: str, name: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.kpi_id = kpi_id
+        """The id of the KPI this pane shows."""
+        self.border_title = Content(name)
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="kpi-pane--summary", markup=False)
+        yield KpiSparkline()
+        yield Static(classes="kpi-pane--footer", markup=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", lambda: self._show(self.state), init=False)
+
+    def watch_state(self, state: KpiState | None) -> None:
+        self._show(state)
+
+    def _style(self, name: str):
+        return self.get_component_rich_style(f"kpi-pane--{name}")
+
+    def _change_style(self, state: KpiState):
+        """Good or bad colour for the change, by the KPI's direction."""
+        if not state.change:
+            return self._style("muted")
+        better = state.change > 0 if state.direction == "up" else state.change < 0
+        return self._style("good" if better else "bad")
+
+    def _summary(self, state: KpiState) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(state.formatted, self._style("value"))
+        if state.change is not None:
+            arrow = "▲" if state.change > 0 else "▼" if state.change < 0 else "▶"
+            text.append(f"  {arrow} {state.formatted_change}", self._change_style(state))
+        elif state.value is not None:
+            text.append("  no comparison", self._style("muted"))
+        text.append("\n")
+        if state.target is None and state.target_mode is None:
+            text.append("no target", self._style("muted"))
+        else:
+            sign = TARGET_SIGNS.get(state.target_mode or "", "")
+            text.append(f"target {sign} {state.formatted_target}".replace("  ", " "))
+            if state.progress is not None:
+                text.append(f"  {progress_bar(state.progress)} {state.progress:.0%}", self._style("muted"))
+        text.append("\n")
+        if state.projected is not None and state.target_mode == "reach":
+            text.append(f"pace: {state.reason}" if state.reason else "", self._style("muted"))
+        elif state.reason:
+            text.append(state.reason, self._style("muted"))
+        return text
+
+    def _footer(self, state: KpiState) -> str:
+        start: datetime = state.period_start
+        period = f"since {start:%a %d %b %H:%M}" if start.hour or start.minute else f"since {start:%a %d %b}"
+        updated = f" · updated {state.updated_at:%H:%M:%S}" if state.updated_at else ""
+        return period + updated
+
+    def _show(self, state: KpiState | None) -> None:
+        if state is None or not self.is_mounted:
+            return
+        summary, sparkline, footer = self.children
+        assert isinstance(summary, Static) and isinstance(footer, Static)
+        summary.update(self._summary(state))
+        footer.update(self._footer(state))
+        assert isinstance(sparkline, KpiSparkline)
+        sparkline.data = tuple(state.sparkline)
+        self.border_subtitle = Content(STATUS_LABELS.get(state.status, state.status))
+        self.remove_class(*(f"-{status}" for status in STATUS_LABELS))
+        self.add_class(f"-{state.status}")
+
+    def on_click(self) -> None:
+        self.focus()
