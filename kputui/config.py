@@ -211,7 +211,10 @@ def _load(text: str, name: str, env: Mapping[str, str] | None, base_dir: Path,
                                        "with version, settings, sources, kpis and dashboards")])
     config = _read_config(reader, root, text, path)
     if reader.issues or config is None:
-        raise ConfigError(sorted(reader.issues, key=lambda issue: (issue.line, issue.col)))
+        unique: dict[tuple[int, int, str], ConfigIssue] = {}
+        for issue in reader.issues:
+            unique.setdefault((issue.line, issue.col, issue.message), issue)
+        raise ConfigError(sorted(unique.values(), key=lambda issue: (issue.line, issue.col)))
     return config
 
 
@@ -519,17 +522,21 @@ def _read_target(r: Reader, node: Any, path: str) -> Any:
     for key, needs in (("default", "schedule"), ("vs", "growth")):
         if key in f and needs not in f:
             r.error(f.key_node(key), f.at(key), f'"{key}" only goes with "{needs}"')
+    schedule, default = f.value("schedule", ((), None), lambda n, p: _schedule(r, n, p))
+    if "default" in f:
+        default = f.number("default")
     return TargetSpec(
-        mode=mode, value=f.number("value"), schedule=f.value("schedule", (), lambda n, p: _schedule(r, n, p)),
-        default=_schedule_default(f), growth=f.number("growth"), vs=f.choice("vs", _COMPARES, "previous_period"),
-        low=low, high=high, at_risk=f.number("at_risk", None, low=0, high=1, open_low=True, open_high=True),
+        mode=mode, value=f.number("value"), schedule=schedule, default=default,
+        growth=f.number("growth"), vs=f.choice("vs", _COMPARES, "previous_period"), low=low, high=high,
+        at_risk=f.number("at_risk", None, low=0, high=1, open_low=True, open_high=True),
     )
 
 
-def _schedule(r: Reader, node: Any, path: str) -> Any:
+def _schedule(r: Reader, node: Any, path: str) -> tuple[Any, Any]:
+    """Per-period targets and the `default` among them."""
     f = r.mapping(node, path, 'a mapping of periods to targets, like "2026-12": 100')
     if f is None:
-        return BAD
+        return BAD, BAD
     entries = []
     for label in f:
         if label == "default":
@@ -538,17 +545,9 @@ def _schedule(r: Reader, node: Any, path: str) -> Any:
             r.error(f.key_node(label), f.at(label), f'expected a period label like 2026, 2026-Q4, '
                     f'2026-12, 2026-W49 or 2026-12-04, got "{label}"')
         entries.append((label, f.number(label)))
-    return tuple(entries)
-
-
-def _schedule_default(f: Fields) -> Any:
-    if "default" in f:
-        return f.number("default")
-    node = f.node_of("schedule")
-    sub = f.reader.mapping(node, f.at("schedule")) if node is not None else None
-    if sub is not None and "default" in sub:
-        return sub.number("default")
-    return None
+    if not entries:
+        r.error(f.node, path, 'expected at least one period target, like "2026-12": 100')
+    return tuple(entries), f.number("default")
 
 
 def _valid_day(label: str) -> bool:
@@ -745,8 +744,9 @@ def _auth(parent: Fields) -> Any:
             return BAD
         f.check_keys(("bearer", "basic"))
         if ("bearer" in f) == ("basic" in f):
-            return r.expected(node, path, "exactly one of bearer or basic",
-                              " (both)" if "bearer" in f else " (neither)") and BAD
+            got = "both" if "bearer" in f else "neither"
+            r.error(node, path, f"expected exactly one of bearer or basic, got {got}")
+            return BAD
         if "bearer" in f:
             return MappingProxyType({"bearer": f.str("bearer")})
         basic = r.mapping(f.node_of("basic"), f.at("basic"), "a mapping with username and password")

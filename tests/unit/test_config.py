@@ -698,3 +698,74 @@ def test_issue_text_format():
     assert str(issue) == 'sales.yaml:14:12: kpis[2].target.value: expected a number, got "ten"'
     assert str(ConfigIssue("x.yaml", 0, 0, "", "cannot read")) == "x.yaml: cannot read"
     assert re.fullmatch(r"x:1:2: bad", str(ConfigIssue("x", 1, 2, "", "bad")))
+
+
+def test_schedule_mistakes_are_reported_once():
+    issues = issues_of("""\
+        sources:
+          s:
+            type: manual
+            series:
+              a: {kind: event}
+        kpis:
+          - id: k
+            formula: a
+            period: month
+            target:
+              schedule:
+                2026-12: 5
+                2026-12: 6
+                2026-13: 7
+        """)
+    assert [at(issue) for issue in issues] == [
+        (13, 9, 'kpis[0].target.schedule["2026-12"]'),
+        (14, 9, 'kpis[0].target.schedule["2026-13"]'),
+    ]
+
+
+def test_http_keys_are_checked():
+    issues = issues_of("""\
+        sources:
+          shop:
+            type: http
+            url: shop.example.com/api
+            method: PUT
+            auth: {bearer: x, basic: {username: u, password: p}}
+            max_bytes: -1
+            series:
+              orders: {path: data.orders, kind: event, time_path: "data.time"}
+        """)
+    assert [at(issue) for issue in issues] == [
+        (4, 10, "sources.shop.url"),
+        (5, 13, "sources.shop.method"),
+        (6, 11, "sources.shop.auth"),
+        (7, 16, "sources.shop.max_bytes"),
+    ]
+    assert issues[1].message == 'expected GET or POST, got "PUT"'
+
+
+def test_file_format_comes_from_the_extension_or_must_be_given():
+    issue = only_issue("""\
+        sources:
+          ads:
+            type: file
+            path: finance/ads.txt
+            series:
+              spend: {time_column: date, value_column: spend, kind: event}
+        """)
+    assert at(issue) == (4, 11, "sources.ads.path")
+    assert "format" in issue.message
+
+
+def test_kpi_id_must_be_lower_case():
+    issue = only_issue("""\
+        sources:
+          s:
+            type: manual
+            series:
+              a: {kind: event}
+        kpis:
+          - {id: Orders, formula: a, period: week}
+        """)
+    assert at(issue) == (7, 10, "kpis[0].id")
+    assert 'got "Orders"' in issue.message
