@@ -1,0 +1,87 @@
+"""The write-ahead journal: one JSON line per batch, fsynced once per batch.
+
+A batch is acknowledged only after its line is on disk, so it survives `kill -9`. A
+line is written with one `write()` call and ends with a newline: a last line without
+its newline (or one that does not parse) was torn by a crash and is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from kputui.store.storage import fsync_dir
+
+__all__ = ["Journal", "JournalRead", "read_journal"]
+
+
+@dataclass
+class JournalRead:
+    """What reading a journal from an offset found."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    end: int = 0
+    """Offset just past the last complete line (where the next read starts)."""
+    bad_lines: int = 0
+    """Complete lines that did not parse (skipped)."""
+
+
+def read_journal(path: Path, offset: int = 0) -> JournalRead:
+    """Read the complete lines of `path` from `offset`; a missing file reads as empty."""
+    result = JournalRead(end=offset)
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+    except FileNotFoundError:
+        return result
+    complete = data.rfind(b"\n") + 1
+    for line in data[:complete].splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            result.bad_lines += 1
+            continue
+        if isinstance(record, dict):
+            result.records.append(record)
+        else:
+            result.bad_lines += 1
+    result.end = offset + complete
+    return result
+
+
+class Journal:
+    """The writer's handle on a journal file: appends whole lines durably."""
+
+    def __init__(self, path: Path, *, keep: int) -> None:
+        """Open `path` for appending, cutting off anything after offset `keep` (a torn tail)."""
+        self.path = path
+        existed = path.exists()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if os.fstat(self._fd).st_size > keep:
+            os.ftruncate(self._fd, keep)
+            os.fsync(self._fd)
+        if not existed:
+            fsync_dir(path.parent)
+        self.size = keep
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write `record` as one line and return once it is durable."""
+        line = orjson.dumps(record) + b"\n"
+        view = memoryview(line)
+        while view:
+            view = view[os.write(self._fd, view) :]
+        os.fdatasync(self._fd)
+        self.size += len(line)
+
+    def close(self) -> None:
+        """Close the file (everything appended is already durable)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
