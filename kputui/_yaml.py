@@ -81,7 +81,9 @@ def quote(text: str, limit: int = 40) -> str:
 def compose(text: str, file: str) -> tuple[Node | None, list[ConfigIssue]]:
     """Parse `text` into a node tree, or return the issue that stops it."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(yaml.parse(text, Loader=_LOADER))
+    except _Limit as limit:
+        return None, [ConfigIssue(file, limit.mark.line + 1, limit.mark.column + 1, "", limit.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = f"invalid YAML: {exc.problem or exc.context}"
@@ -92,33 +94,99 @@ def compose(text: str, file: str) -> tuple[Node | None, list[ConfigIssue]]:
             message += ")"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return None, [ConfigIssue(file, line, col, "", message)]
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return None, [ConfigIssue(file, line, col, "", f"invalid YAML: {exc.reason} "
+                                  f"(character {exc.character!r})")]
     except yaml.YAMLError as exc:
         return None, [ConfigIssue(file, 1, 1, "", f"invalid YAML: {exc}")]
-    except RecursionError:
-        return None, [ConfigIssue(file, 1, 1, "", f"the YAML is nested too deeply (limit {MAX_DEPTH})")]
     if root is None:
         return None, []
     problem = _measure(root)
     if problem:
-        node, message = problem
-        mark = node.start_mark
-        return None, [ConfigIssue(file, mark.line + 1, mark.column + 1, "", message)]
+        return None, [ConfigIssue(file, problem.mark.line + 1, problem.mark.column + 1, "", problem.message)]
     return root, []
 
 
-def _measure(root: Node) -> tuple[Node, str] | None:
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it (about 15 times faster); the events are the same."""
+
+
+def _compose(events: Iterable[yaml.Event]) -> Node | None:
+    """Build the node tree from parser events, without recursion, as PyYAML's composer does.
+
+    Scalars and collections get their implicit tags from the safe resolver; aliases share
+    the anchored node (expansion is checked afterwards by `_measure`).
+    """
+    resolver = yaml.resolver.Resolver()
+    anchors: dict[str, Node] = {}
+    stack: list[list[Any]] = []  # [collection node, pending mapping key or None]
+    root: Node | None = None
+    documents = 0
+
+    def add(node: Node) -> None:
+        nonlocal root
+        if not stack:
+            root = node
+            return
+        entry = stack[-1]
+        parent = entry[0]
+        if isinstance(parent, SequenceNode):
+            parent.value.append(node)
+        elif entry[1] is None:
+            entry[1] = node
+        else:
+            parent.value.append((entry[1], node))
+            entry[1] = None
+
+    for event in events:
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _Limit(event.start_mark, "expected one YAML document, found a second one")
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise _Limit(event.start_mark, f'the alias "*{event.anchor}" names no anchor')
+            add(anchors[event.anchor])
+        elif isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolver.resolve(ScalarNode, event.value, event.implicit)
+            node: Node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style or None)
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+            add(node)
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            if len(stack) >= MAX_DEPTH:
+                raise _Limit(event.start_mark, f"the YAML is nested too deeply (limit {MAX_DEPTH} levels)")
+            kind = SequenceNode if isinstance(event, yaml.SequenceStartEvent) else MappingNode
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolver.resolve(kind, None, event.implicit)
+            node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+            add(node)
+            stack.append([node, None])
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            stack.pop()[0].end_mark = event.end_mark
+    return root
+
+
+def _measure(root: Node) -> _Limit | None:
     """Check that the tree is acyclic, shallow enough and not an alias bomb."""
     sizes: dict[int, int] = {}
     active: set[int] = set()
 
     def visit(node: Node, depth: int) -> int:
         if depth > MAX_DEPTH:
-            raise _Limit(node, f"the YAML is nested too deeply (limit {MAX_DEPTH} levels)")
+            raise _Limit(node.start_mark, f"the YAML is nested too deeply (limit {MAX_DEPTH} levels)")
         key = id(node)
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise _Limit(node, "an alias refers to the value that contains it")
+            raise _Limit(node.start_mark, "an alias refers to the value that contains it")
         active.add(key)
         total = 1
         if isinstance(node, SequenceNode):
@@ -128,7 +196,7 @@ def _measure(root: Node) -> tuple[Node, str] | None:
             for key_node, value_node in node.value:
                 total += visit(key_node, depth + 1) + visit(value_node, depth + 1)
         if total > MAX_NODES:
-            raise _Limit(node, f"the YAML expands to more than {MAX_NODES} values (too many aliases?)")
+            raise _Limit(node.start_mark, f"the YAML expands to more than {MAX_NODES} values (too many aliases?)")
         active.discard(key)
         sizes[key] = total
         return total
@@ -136,13 +204,15 @@ def _measure(root: Node) -> tuple[Node, str] | None:
     try:
         visit(root, 0)
     except _Limit as limit:
-        return limit.node, limit.message
+        return limit
     return None
 
 
 class _Limit(Exception):
-    def __init__(self, node: Node, message: str) -> None:
-        self.node = node
+    """A YAML text beyond what a config may be: too deep, too big, or not one document."""
+
+    def __init__(self, mark: Any, message: str) -> None:
+        self.mark = mark
         self.message = message
 
 

@@ -24,6 +24,9 @@ from yaml.nodes import ScalarNode
 from kputui._yaml import BAD, ConfigIssue, Fields, Reader, compose, did_you_mean, join
 from kputui.durations import parse_duration
 from kputui.errors import ConfigError, FormulaError
+from kputui.kpi.aggregate import AGGREGATIONS
+from kputui.kpi.formula import MATH_ARITY, parse_formula
+from kputui.kpi.periods import parse_period
 from kputui.kpi.spec import Calendar, FormatSpec, KpiSpec, TargetSpec
 from kputui.series import Kind
 
@@ -46,9 +49,7 @@ __all__ = [
 MAX_BYTES = 2_000_000
 """Largest config file read."""
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-FORMULA_FUNCTIONS = frozenset(
-    "sum avg min max first last count delta increase abs round clamp".split()
-)
+FORMULA_FUNCTIONS = frozenset(AGGREGATIONS) | frozenset(MATH_ARITY)
 """Names a series may not take because formulas use them as functions."""
 _SERIES_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -432,8 +433,6 @@ def _read_kpi(r: Reader, node: Any, path: str, kinds: Mapping[str, Kind],
 
 
 def _read_formula(r: Reader, f: Fields, node: Any, path: str, kinds: Mapping[str, Kind]) -> Any:
-    from kputui.kpi.formula import parse_formula
-
     text = f.reader_str(node, path)
     if text is BAD:
         return BAD
@@ -445,8 +444,6 @@ def _read_formula(r: Reader, f: Fields, node: Any, path: str, kinds: Mapping[str
 
 
 def _read_period(r: Reader, f: Fields, node: Any, path: str) -> Any:
-    from kputui.kpi.periods import parse_period
-
     text = f.reader_str(node, path)
     if text is BAD:
         return BAD

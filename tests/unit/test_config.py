@@ -769,3 +769,27 @@ def test_kpi_id_must_be_lower_case():
         """)
     assert at(issue) == (7, 10, "kpis[0].id")
     assert 'got "Orders"' in issue.message
+
+
+@pytest.mark.parametrize("loader", ["SafeLoader", "CSafeLoader"])
+def test_both_yaml_parsers_give_the_same_config(monkeypatch, loader):
+    import yaml
+
+    from kputui import _yaml
+
+    if not hasattr(yaml, loader):
+        pytest.skip("PyYAML was built without libyaml")
+    monkeypatch.setattr(_yaml, "_LOADER", getattr(yaml, loader))
+    config = load_config(FIXTURES / "design_example.yaml", env={"SHOP_TOKEN": "t"})
+    assert [kpi.id for kpi in config.kpis] == ["conversion", "roas", "errors"]
+    issue = only_issue("""\
+        version: 1
+        settings:
+          theme: dark: blue
+        """)
+    assert (issue.line, issue.col) == (3, 14)
+    issue = only_issue("""\
+        a: &x [1]
+        b: *y
+        """)
+    assert (issue.line, issue.col) == (2, 4)
