@@ -11,6 +11,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kputui.kpi.evaluate import data_range, evaluate
 from kputui.kpi.formula import parse_formula
@@ -313,3 +315,55 @@ def test_the_engine_imports_no_ui_store_or_network() -> None:
             "('textual', 'httpx', 'tinydb', 'plotext') or m.startswith('kputui.store')]; print(bad)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# -- properties -----------------------------------------------------------------------------
+
+HOURS = st.lists(st.tuples(st.integers(0, 24 * 14 - 1), st.floats(0, 1e6), st.floats(0, 1e6)), max_size=60)
+
+
+def hourly(points, column: int) -> list[Bucket]:
+    start = at(2026, 3, 1)
+    merged: dict[int, float] = {}
+    for point in points:
+        merged[point[0]] = point[column]
+    return samples(*((start + hour * 3600, value) for hour, value in merged.items()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(points=HOURS, scale=st.floats(0.01, 100))
+def test_scaling_series_scales_sums_and_keeps_ratios(points, scale) -> None:
+    plain = {"orders": hourly(points, 1), "visitors": hourly(points, 2)}
+    scaled = {name: [Bucket.of_sample(b.start, b.sum * scale) for b in buckets] for name, buckets in plain.items()}
+    for formula, power in (("orders", 1), ("orders / visitors", 0), ("orders * visitors", 2)):
+        before, after = run(kpi(formula), plain, WED), run(kpi(formula), scaled, WED)
+        if before.value is None:
+            assert after.value is None
+        else:
+            assert after.value == pytest.approx(before.value * scale**power, rel=1e-9, abs=1e-9)
+
+
+EVENTS = st.lists(st.tuples(st.floats(at(2026, 2, 1), at(2026, 3, 12)), st.floats(-1e12, 1e12)), max_size=40)
+TARGETS = st.one_of(
+    st.none(),
+    st.builds(TargetSpec, mode=st.sampled_from(["reach", "stay_above", "stay_below"]),
+              value=st.floats(-1e6, 1e6), at_risk=st.one_of(st.none(), st.floats(0, 1))),
+    st.builds(TargetSpec, mode=st.just("range"), low=st.floats(-10, 0), high=st.floats(0, 10)),
+    st.builds(TargetSpec, growth=st.floats(-1, 1), vs=st.sampled_from(["previous_period", "same_period_last_year"])),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(orders=EVENTS, visitors=EVENTS, target=TARGETS,
+       formula=st.sampled_from(["orders / visitors", "(orders - visitors) / visitors", "orders ** 2 / visitors",
+                                "clamp(orders, visitors, 10)", "round(orders / 3, 2) * max(orders, visitors)"]),
+       period=st.sampled_from(["day", "week", "month", "quarter", "year", "rolling:7d"]),
+       pace=st.sampled_from(["linear", "none"]))
+def test_evaluate_never_raises(orders, visitors, target, formula, period, pace) -> None:
+    data = {"orders": samples(*orders), "visitors": samples(*visitors)}
+    spec = kpi(formula, period, target=target, pace=pace, stale_after=86400.0)
+    state = run(spec, data, WED)
+    assert state.status in ("on_track", "at_risk", "off_track", "no_target", "no_data", "stale")
+    assert (state.value is None) == (state.status == "no_data")
+    assert state.reason
+    state.to_json()
