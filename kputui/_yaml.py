@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -268,7 +269,7 @@ class Reader:
         """1-based line and column of character `offset` of a scalar's value.
 
         The value's characters are matched in order against the scalar's source text,
-        which accounts for quotes, escapes and folded lines.
+        which accounts for quotes, most escapes and folded lines.
         """
         start = node.start_mark.index
         source = self.text[start : node.end_mark.index]
@@ -276,14 +277,12 @@ class Reader:
         offset = max(0, min(offset, len(value)))
         at = 0
         for char in value[:offset]:
-            at = _find(source, char, at)
-            if at < 0:
-                at = -1
-                break
-            at += 1
-        if at >= 0 and offset < len(value):
-            at = _find(source, value[offset], at)
-        at = max(at, 0)
+            found = _find(source, char, at)
+            if found >= 0:  # not found: the character came from an escape such as \t
+                at = found + 1
+        if offset < len(value):
+            found = _find(source, value[offset], at)
+            at = found if found >= 0 else at
         absolute = start + at
         line = self.text.count("\n", 0, absolute)
         col = absolute - (self.text.rfind("\n", 0, absolute) + 1)
@@ -418,6 +417,7 @@ class Fields:
         return join(self.path, key)
 
     def key_node(self, key: str) -> Node:
+        """The node of `key` itself (where errors about the key point)."""
         return self.items[key][0]
 
     def node_of(self, key: str) -> Node | None:
@@ -451,7 +451,8 @@ class Fields:
         return self.value(key, default, self.reader_str)
 
     def reader_str(self, node: Node, path: str) -> Any:
-        if not isinstance(node, ScalarNode):
+        """A scalar as text: strings interpolated, other scalars as written (`2024`)."""
+        if not isinstance(node, ScalarNode) or node.tag == NULL_TAG:
             return self.reader.expected(node, path, "a text")
         if node.tag == STR_TAG:
             return self.reader.interpolate(node, path)
@@ -559,8 +560,6 @@ class Fields:
                 else:
                     result[name] = fields.reader_str(item, fields.at(name))
             return result
-        from types import MappingProxyType
-
         value = self.value(key, {}, read)
         return value if value is BAD else MappingProxyType(value)
 

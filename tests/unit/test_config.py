@@ -793,3 +793,31 @@ def test_both_yaml_parsers_give_the_same_config(monkeypatch, loader):
         b: *y
         """)
     assert (issue.line, issue.col) == (2, 4)
+
+
+def test_formula_positions_in_folded_and_escaped_scalars():
+    issues = issues_of("""\
+        sources:
+          s:
+            type: manual
+            series:
+              orders: {kind: event}
+        kpis:
+          - id: folded
+            formula: >
+              orders /
+                visitrs
+            period: week
+          - id: plain
+            formula: orders
+              / visitrs
+            period: week
+          - id: escaped
+            formula: "orders \\t/ visitrs"
+            period: week
+        """)
+    assert [at(issue) for issue in issues] == [
+        (10, 9, "kpis[0].formula"),
+        (14, 9, "kpis[1].formula"),
+        (17, 26, "kpis[2].formula"),
+    ]
