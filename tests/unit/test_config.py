@@ -541,7 +541,7 @@ def test_bad_placeholder_is_an_error():
 # --- what a valid config becomes
 
 
-def test_design_example_loads(monkeypatch):
+def test_design_example_loads():
     config = load_config(FIXTURES / "design_example.yaml", env={"SHOP_TOKEN": "t0k3n"})
     assert config.path == FIXTURES / "design_example.yaml"
     assert config.settings == Settings(
@@ -592,7 +592,7 @@ def test_design_example_loads(monkeypatch):
         config.kpi("nope")
 
 
-def test_defaults(monkeypatch, tmp_path):
+def test_defaults(tmp_path):
     config = load(
         """\
         sources:
