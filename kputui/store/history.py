@@ -228,7 +228,8 @@ class History:
         """Bulk path: add whole buckets of `tier` (each with the time of its last sample),
         merged into every coarser tier, exactly as appending their samples in time order
         would. Buckets must come in time order, after everything the series already has,
-        and before the raw horizon and the horizons of the finer tiers."""
+        and before the raw horizon and the horizons of the finer tiers (call `prune`
+        first so the horizons are set)."""
         self._name = name
         state = self.series.setdefault(name, SeriesState())
         coarser = TIERS[TIERS.index(tier) :]
@@ -244,7 +245,7 @@ class History:
             point = (last_time, bucket.last)
             if state.last is None or last_time > state.last[0]:
                 state.last = point
-            if last_time < self.horizons["raw"] and (state.prev is None or last_time > state.prev[0]):
+            if state.prev is None or last_time > state.prev[0]:
                 state.prev = point
             count += 1
         return count
