@@ -4,12 +4,12 @@ Status precedence: `error` (the source failed) > `no_data` (no value) > `stale` 
 sample for longer than `stale_after`) > `no_target` > the target's verdict.
 
 Pace (`pace: linear`): the elapsed share of the period is the progress expected by now.
-An additive formula (sums of events, counts, increases, maybe scaled by constants) is
-projected to the period's end as `value / elapsed share`; any other formula (ratios,
-gauges) is projected as its current value. With pace the verdict is given on the
-projection, for every target mode; in the first `GRACE_SHARE` of the period no verdict
-is given: the status is `on_track` with `judged` False and the reason "too early to
-judge". Growth targets apply to the comparison window aligned with now, or with pace to
+An additive formula (sums of events, counts, increases and deltas, maybe scaled by
+constants) is projected to the period's end as `value / elapsed share`; any other
+formula (ratios, gauge levels) is projected as its current value. With pace the
+verdict is given on the projection, for every target mode; in the first `GRACE_SHARE`
+of the period no verdict is given: the status is `on_track` with `judged` False and the
+reason "too early to judge". Growth targets apply to the comparison window aligned with now, or with pace to
 the whole comparison period (the projection is compared with a whole period).
 """
 

@@ -107,7 +107,8 @@ def format_value(value: float | None, fmt: FormatSpec) -> str:
     if style == "bytes":
         return _bytes(value, fmt.decimals)
     if style == "integer":
-        text = _compact(value, fmt.decimals) if fmt.compact else _plain(round(value), 0)
+        whole = abs(value) < 999.5 or not fmt.compact
+        text = _plain(round(value), 0) if whole else _compact(value, fmt.decimals)
     else:
         text = _number(value, fmt)
     if fmt.unit:

@@ -40,7 +40,8 @@ MAX_EXPONENT = 100
 """Largest absolute exponent `**` accepts."""
 
 MATH_ARITY = {"abs": (1, 1), "round": (1, 2), "clamp": (3, 3), "min": (2, 64), "max": (2, 64)}
-SUM_LIKE = frozenset({"sum", "count", "increase"})
+SUM_LIKE = frozenset({"sum", "count", "increase", "delta"})
+"""Aggregations whose value over a period is the sum of their values over its parts."""
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)|(?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
@@ -322,7 +323,7 @@ def _depth(node: Node) -> int:
 
 
 def _additive(node: Node) -> bool:
-    """Sums of event-like terms (sum, count, increase), maybe scaled by constants."""
+    """Sums of terms that add up over time (sum, count, increase, delta), maybe scaled."""
     if isinstance(node, SeriesRef):
         return node.how in SUM_LIKE
     if isinstance(node, Operation):

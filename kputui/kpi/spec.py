@@ -82,7 +82,8 @@ class TargetSpec:
     high: float | None = None
     """Bounds of a `range` target."""
     at_risk: float | None = None
-    """Width of the warning band as a share of the target (see the engine's status)."""
+    """Share r in (0, 1) where the warning band starts: it is (1 - r) of the target wide,
+    e.g. `stay_below` with 0.8 warns from 80 % of the ceiling (see kputui.kpi.targets)."""
 
 
 @dataclass(frozen=True, slots=True)

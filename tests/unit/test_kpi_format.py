@@ -22,6 +22,8 @@ from kputui.kpi.spec import FormatSpec
         (12.5, FormatSpec(unit="ms"), "12.5 ms"),
         (41.0, FormatSpec(style="integer", unit="%"), "41%"),
         (1234.6, FormatSpec(style="integer"), "1,235"),
+        (-21.7, FormatSpec(style="integer", compact=True), "-22"),
+        (15_300.0, FormatSpec(style="integer", compact=True), "15.3k"),
         (0.0312, FormatSpec(style="percent"), "3.1%"),
         (0.0312, FormatSpec(style="percent", decimals=2), "3.12%"),
         (1.5, FormatSpec(style="percent", decimals=0), "150%"),

@@ -73,6 +73,7 @@ def test_additive_formulas_are_recognised() -> None:
     assert parse_formula("orders + visitors", KINDS).additive
     assert parse_formula("sum(revenue) * 0.01 - ad_spend", KINDS).additive
     assert parse_formula("count(requests)", KINDS).additive
+    assert parse_formula("delta(followers)", KINDS).additive  # a gauge's growth adds up over time
     assert not parse_formula("orders / visitors", KINDS).additive
     assert not parse_formula("followers", KINDS).additive
     assert not parse_formula("orders + 5", KINDS).additive
