@@ -110,15 +110,9 @@ class KputuiApp(App[None]):
         self._version = version
         updated = self.board.update(None if everything else changed)
         screen = self.get_default_screen_instance()
-        if screen is None:
-            return
-        if updated:
+        if screen is not None and screen.is_mounted:
             screen.show_states(self.board.states, updated)
-        screen.query_one("StatusBar").show(
-            self.board.statuses,
-            max((s.updated_at.timestamp() for s in self.board.states.values() if s.updated_at), default=None),
-            "; ".join(self.store.warnings),
-        )
+            screen.show_health(self.board, self.store.warnings)
 
     def get_default_screen_instance(self) -> DashboardScreen | None:
         """The dashboard screen, if it is on the stack."""

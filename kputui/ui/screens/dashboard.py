@@ -16,6 +16,7 @@ from kputui.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
+    from kputui.board import Board
     from kputui.config import Config
     from kputui.kpi.state import KpiState
 
@@ -50,11 +51,15 @@ class DashboardScreen(Screen[None]):
                 with TabPane(label, id=f"dashboard-{index}"):
                     with KpiGrid():
                         for kpi_id in dashboard.kpis:
-                            yield KpiPane(kpi_id, self.config.kpi(kpi_id).name)
+                            spec = self.config.kpi(kpi_id)
+                            yield KpiPane(kpi_id, spec.name, spec.format)
         yield StatusBar(self.role)
         yield Footer()
 
     def on_mount(self) -> None:
+        board = self.app.board
+        self.show_states(board.states)
+        self.show_health(board, self.app.store.warnings)
         self._focus_first()
 
     @property
@@ -74,6 +79,11 @@ class DashboardScreen(Screen[None]):
         for pane in self.query(KpiPane):
             if (wanted is None or pane.kpi_id in wanted) and pane.kpi_id in states:
                 pane.state = states[pane.kpi_id]
+
+    def show_health(self, board: Board, warnings: list[str]) -> None:
+        """Show the sources' health and the time of the newest data in the status bar."""
+        newest = max((s.updated_at.timestamp() for s in board.states.values() if s.updated_at), default=None)
+        self.query_one(StatusBar).show(board.statuses, newest, "; ".join(warnings), self.config.settings.timezone)
 
     def action_move(self, direction: str) -> None:
         """Focus the pane next to the focused one."""

@@ -13,7 +13,7 @@ MIN_PANE_WIDTH = 36
 """Panes narrower than this lose their target line; the grid uses fewer columns instead."""
 
 
-class KpiGrid(VerticalScroll, can_focus=False):
+class KpiGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
     """The panes of one dashboard, laid out in as many columns as fit."""
 
     DEFAULT_CSS = """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -13,11 +13,13 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from kputui.kpi.format import format_value
 from kputui.ui.widgets.sparkline import KpiSparkline
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
+    from kputui.kpi.spec import FormatSpec
     from kputui.kpi.state import KpiState
 
 __all__ = ["KpiPane", "STATUS_LABELS"]
@@ -89,10 +91,11 @@ class KpiPane(Vertical, can_focus=True):
 
         kpi_id: str
 
-    def __init__(self, kpi_id: str, name: str, *, id: str | None = None) -> None:
+    def __init__(self, kpi_id: str, name: str, fmt: FormatSpec, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.kpi_id = kpi_id
         """The id of the KPI this pane shows."""
+        self._format = fmt
         self.border_title = Content(name)
 
     def compose(self) -> ComposeResult:
@@ -102,6 +105,9 @@ class KpiPane(Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", lambda: self._show(self.state), init=False)
+
+    def on_resize(self) -> None:
+        self._show(self.state)
 
     def watch_state(self, state: KpiState | None) -> None:
         self._show(state)
@@ -116,28 +122,36 @@ class KpiPane(Vertical, can_focus=True):
         better = state.change > 0 if state.direction == "up" else state.change < 0
         return self._style("good" if better else "bad")
 
-    def _summary(self, state: KpiState) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(state.formatted, self._style("value"))
+    def _lines(self, state: KpiState) -> list[Text]:
+        """The three summary lines: value and change, target and progress, verdict."""
+        value = Text(state.formatted, self._style("value"))
         if state.change is not None:
             arrow = "▲" if state.change > 0 else "▼" if state.change < 0 else "▶"
-            text.append(f"  {arrow} {state.formatted_change}", self._change_style(state))
+            value.append(f"  {arrow} {state.formatted_change}", self._change_style(state))
         elif state.value is not None:
-            text.append("  no comparison", self._style("muted"))
-        text.append("\n")
+            value.append("  no comparison", self._style("muted"))
         if state.target is None and state.target_mode is None:
-            text.append("no target", self._style("muted"))
+            target = Text("no target", self._style("muted"))
         else:
             sign = TARGET_SIGNS.get(state.target_mode or "", "")
-            text.append(f"target {sign} {state.formatted_target}".replace("  ", " "))
+            target = Text(f"target {sign} {state.formatted_target}")
             if state.progress is not None:
-                text.append(f"  {progress_bar(state.progress)} {state.progress:.0%}", self._style("muted"))
-        text.append("\n")
-        if state.projected is not None and state.target_mode == "reach":
-            text.append(f"pace: {state.reason}" if state.reason else "", self._style("muted"))
-        elif state.reason:
-            text.append(state.reason, self._style("muted"))
-        return text
+                target.append(f"  {progress_bar(state.progress)} {state.progress:.0%}", self._style("muted"))
+        if state.projected is not None and state.judged:
+            projected = state.projected
+            last_day = state.period_end - timedelta(seconds=1)
+            verdict = Text(f"projected {format_value(projected, self._format)} by {last_day:%d %b}")
+            if state.expected is not None:
+                verdict.append(f" · {state.expected:.0%} elapsed", self._style("muted"))
+        else:
+            verdict = Text(state.reason, self._style("muted"))
+        return [value, target, verdict]
+
+    def _summary(self, state: KpiState, width: int) -> Text:
+        lines = self._lines(state)
+        for line in lines:
+            line.truncate(max(width, 1), overflow="ellipsis")
+        return Text("\n").join(lines)
 
     def _footer(self, state: KpiState) -> str:
         start: datetime = state.period_start
@@ -150,7 +164,7 @@ class KpiPane(Vertical, can_focus=True):
             return
         summary, sparkline, footer = self.children
         assert isinstance(summary, Static) and isinstance(footer, Static)
-        summary.update(self._summary(state))
+        summary.update(self._summary(state, summary.size.width or self.size.width - 4))
         footer.update(self._footer(state))
         assert isinstance(sparkline, KpiSparkline)
         sparkline.data = tuple(state.sparkline)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -22,7 +23,6 @@ class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar {
         height: 1;
-        dock: bottom;
         background: $panel;
         padding: 0 1;
     }
@@ -38,10 +38,14 @@ class StatusBar(Widget):
         self.statuses: dict[str, SourceStatus] = {}
         self.updated_at: float | None = None
         self.warning: str = ""
+        self.zone = ZoneInfo("UTC")
 
-    def show(self, statuses: dict[str, SourceStatus], updated_at: float | None, warning: str = "") -> None:
-        """Show the latest source health and update time."""
+    def show(
+        self, statuses: dict[str, SourceStatus], updated_at: float | None, warning: str = "", timezone: str = "UTC"
+    ) -> None:
+        """Show the latest source health and the update time in the dashboard's zone."""
         self.statuses, self.updated_at, self.warning = statuses, updated_at, warning
+        self.zone = ZoneInfo(timezone)
         self.refresh()
 
     def render(self) -> Text:
@@ -59,5 +63,5 @@ class StatusBar(Widget):
         if self.warning:
             text.append(f"  {self.warning}", style("status-bar--failing"))
         if self.updated_at is not None:
-            text.append(f"  updated {datetime.fromtimestamp(self.updated_at):%H:%M:%S}", style("status-bar--muted"))
+            text.append(f"  updated {datetime.fromtimestamp(self.updated_at, self.zone):%H:%M:%S}", style("status-bar--muted"))
         return text

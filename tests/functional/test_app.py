@@ -1,0 +1,154 @@
+"""The dashboard driven as a person would, with Pilot, at fixed terminal sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kputui.collector import Collector
+from kputui.config import load_config
+from kputui.store import Store
+from kputui.ui.app import KputuiApp
+from kputui.ui.screens.help import HelpScreen
+from kputui.ui.widgets.kpi_grid import KpiGrid
+from kputui.ui.widgets.kpi_pane import STATUS_LABELS, KpiPane
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory, sample_config_path_module: Path) -> Path:
+    """A store holding the demo's backfilled history."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("demo") / "store"
+    config = load_config(sample_config_path_module)
+    store = Store.open(path, writer=True, timezone=config.settings.timezone)
+    asyncio.run(Collector(config, store).run_once())
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample_config_path_module() -> Path:
+    return Path(__file__).resolve().parents[2] / "sample_config.yaml"
+
+
+@pytest.fixture
+def app(demo_store: Path, sample_config_path_module: Path):
+    config = load_config(sample_config_path_module)
+    store = Store.open(demo_store, writer=False, timezone=config.settings.timezone)
+    yield KputuiApp(config, store)
+    store.close()
+
+
+def visible_text(app: KputuiApp) -> str:
+    """What the terminal shows, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_kpi_of_the_first_dashboard_is_shown_with_a_value(app: KputuiApp, size: tuple[int, int]) -> None:
+    first = app.config.dashboards[0]
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        grid = app.screen.grid
+        panes = grid.panes
+        assert [pane.kpi_id for pane in panes] == list(first.kpis)
+        seen_names: set[str] = set()
+        for pane in panes:
+            pane.focus()
+            pane.scroll_visible(animate=False)
+            await pilot.pause()
+            state = pane.state
+            assert state is not None and state.value is not None, pane.kpi_id
+            screen = visible_text(app)
+            name = app.config.kpi(pane.kpi_id).name
+            assert name in screen
+            assert state.formatted in screen
+            assert STATUS_LABELS[state.status] in screen
+            seen_names.add(name)
+        assert len(seen_names) == len(first.kpis)
+
+
+async def test_grid_uses_as_many_columns_as_fit(app: KputuiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.grid.columns == 2
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert app.screen.grid.columns == 4
+
+
+async def test_arrow_keys_and_hjkl_move_between_panes(app: KputuiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        panes = app.screen.grid.panes
+        assert app.focused is panes[0]
+        await pilot.press("right")
+        assert app.focused is panes[1]
+        await pilot.press("down")
+        assert app.focused is panes[3]
+        await pilot.press("h")
+        assert app.focused is panes[2]
+        await pilot.press("k")
+        assert app.focused is panes[0]
+        for _ in range(10):
+            await pilot.press("j")
+        assert app.focused is panes[-1]
+        await pilot.pause()
+        grid = app.screen.grid
+        assert grid.scroll_y > 0  # the last pane was scrolled into view
+
+
+async def test_number_keys_and_tab_switch_dashboards(app: KputuiApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        marketing = app.config.dashboards[1]
+        assert [p.kpi_id for p in app.screen.grid.panes] == list(marketing.kpis)
+        assert isinstance(app.focused, KpiPane) and app.focused.kpi_id == marketing.kpis[0]
+        await pilot.press("tab")
+        await pilot.pause()
+        assert [p.kpi_id for p in app.screen.grid.panes] == list(app.config.dashboards[0].kpis)
+
+
+async def test_question_mark_lists_the_keys_and_escape_closes(app: KputuiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "move between KPIs" in visible_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_quits(app: KputuiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_hostile_names_are_shown_as_plain_text(tmp_path: Path) -> None:
+    config_path = tmp_path / "hostile.yaml"
+    config_path.write_text(
+        "version: 1\n"
+        "sources:\n"
+        "  crm: {type: manual, series: {deals: {kind: event}}}\n"
+        "kpis:\n"
+        "  - id: deals\n"
+        "    name: '[red]Deals[/] [@click=app.quit]'\n"
+        "    formula: deals\n"
+        "    period: day\n"
+    )
+    config = load_config(config_path)
+    store = Store.open(tmp_path / "store", writer=True, timezone=config.settings.timezone)
+    try:
+        app = KputuiApp(config, store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            assert "[red]Deals[/] [@click=app.quit]" in visible_text(app)
+    finally:
+        store.close()
