@@ -25,9 +25,9 @@ from kputui.kpi.periods import (
     period_label,
     previous_period,
     previous_to_date,
-    sparkline_windows,
     to_date,
 )
+from kputui.kpi.sparkline import sparkline_windows
 from kputui.kpi.spec import Calendar, FormatSpec, KpiSpec, TargetSpec
 from kputui.kpi.state import STATUSES, KpiState, Status
 from kputui.kpi.targets import DEFAULT_AT_RISK, judge, schedule_labels

@@ -24,8 +24,9 @@ from kputui.kpi.compute import Outcome, compute
 from kputui.kpi.format import NO_VALUE, format_change, format_value, unit_of
 from kputui.kpi.periods import (
     Window, current_period, elapsed_share, last_year_period, last_year_to_date,
-    local_datetime, period_label, previous_period, previous_to_date, sparkline_windows,
+    local_datetime, period_label, previous_period, previous_to_date,
 )
+from kputui.kpi.sparkline import sparkline_windows
 from kputui.kpi.spec import Calendar, Compare, FormatSpec, KpiSpec, TargetSpec
 from kputui.kpi.state import KpiState
 from kputui.kpi.targets import judge, progress_of, schedule_labels, scheduled_target

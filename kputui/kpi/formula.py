@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kputui.errors import FormulaError
 from kputui.kpi.aggregate import AGGREGATIONS
+from kputui.kpi.tokens import Token, tokenize
 from kputui.series import Kind
 
 __all__ = [
@@ -42,22 +42,6 @@ MAX_EXPONENT = 100
 MATH_ARITY = {"abs": (1, 1), "round": (1, 2), "clamp": (3, 3), "min": (2, 64), "max": (2, 64)}
 SUM_LIKE = frozenset({"sum", "count", "increase", "delta"})
 """Aggregations whose value over a period is the sum of their values over its parts."""
-
-_TOKEN = re.compile(
-    r"(?P<space>\s+)|(?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/(),])",
-    re.ASCII,
-)
-_FORBIDDEN = {
-    "'": "text in quotes is not allowed in a formula",
-    '"': "text in quotes is not allowed in a formula",
-    ".": "attribute access is not allowed in a formula",
-    "[": "subscripts are not allowed in a formula",
-    "]": "subscripts are not allowed in a formula",
-    "%": "'%' is not an operator here; write a / b * 100 or use a percent format",
-    "^": "'^' is not an operator; write ** for powers",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Number:
@@ -126,33 +110,16 @@ def parse_formula(text: str, kinds: Mapping[str, Kind]) -> Formula:
     return Formula(text, frozenset(parser.names), root, _additive(root))
 
 
-def _tokenize(text: str) -> list[tuple[str, str, int]]:
-    tokens: list[tuple[str, str, int]] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            char = text[pos]
-            tokens.append(("bad", _FORBIDDEN.get(char, f"unexpected character {char!r}"), pos))
-            return tokens
-        kind = match.lastgroup or ""
-        if kind != "space":
-            tokens.append((kind, match.group(), pos))
-        pos = match.end()
-    tokens.append(("end", "", len(text)))
-    return tokens
-
-
 class _Parser:
     def __init__(self, text: str, kinds: Mapping[str, Kind]) -> None:
         self.text = text
         self.kinds = kinds
-        self.tokens = _tokenize(text)
+        self.tokens = tokenize(text)
         self.pos = 0
         self.depth = 0
         self.names: set[str] = set()
 
-    def peek(self, ahead: int = 0) -> tuple[str, str, int]:
+    def peek(self, ahead: int = 0) -> Token:
         """The token `ahead` of the current one; a character no token takes raises here,
         so that a mistake earlier in the text is reported first."""
         token = self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
@@ -160,12 +127,12 @@ class _Parser:
             raise FormulaError(token[1], token[2])
         return token
 
-    def take(self) -> tuple[str, str, int]:
+    def take(self) -> Token:
         token = self.peek()
         self.pos += 1
         return token
 
-    def expect(self, value: str, what: str) -> tuple[str, str, int]:
+    def expect(self, value: str, what: str) -> Token:
         token = self.peek()
         if token[1] != value or token[0] != "op":
             raise FormulaError(f"expected {what}, found {_describe(token)}", token[2])
@@ -279,7 +246,7 @@ class _Parser:
         return Call(func, tuple(args), offset, close[2] + 1)
 
 
-def _describe(token: tuple[str, str, int]) -> str:
+def _describe(token: Token) -> str:
     kind, value, _ = token
     return "the end of the formula" if kind == "end" else repr(value)
 

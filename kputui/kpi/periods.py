@@ -11,9 +11,10 @@ All instants are Unix seconds (floats); a `Window` is the half-open `[start, end
 from __future__ import annotations
 
 import calendar as _calendar
+import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -30,11 +31,11 @@ __all__ = [
     "last_periods",
     "last_year_period",
     "last_year_to_date",
+    "local_datetime",
     "parse_period",
     "period_label",
     "previous_period",
     "previous_to_date",
-    "sparkline_windows",
     "to_date",
 ]
 
@@ -44,10 +45,6 @@ CALENDAR_KINDS = (
 """The calendar period kinds, finest first (fiscal ones after their calendar twins)."""
 
 _MONTH_STEPS = {"month": 1, "quarter": 3, "year": 12, "fiscal_quarter": 3, "fiscal_year": 12}
-_SUB_KIND = {
-    "day": "hour", "week": "day", "month": "day", "quarter": "week", "year": "month",
-    "fiscal_quarter": "week", "fiscal_year": "month",
-}
 _ROLLING = re.compile(r"rolling:([1-9][0-9]{0,5})([mhd])")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 _MAX_ROLLING = 3 * 366 * 86400
@@ -110,7 +107,12 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _local(instant: float, cal: Calendar) -> datetime:
-    return datetime.fromtimestamp(instant, _zone(cal.timezone)).replace(tzinfo=None)
+    """Local wall time of `instant`, truncated (not rounded) to the microsecond, so an
+    instant a hair before midnight is never taken for the next day."""
+    seconds = math.floor(instant)
+    micros = min(int((instant - seconds) * 1e6), 999_999)
+    local = datetime.fromtimestamp(seconds, _zone(cal.timezone)).replace(tzinfo=None)
+    return local + timedelta(microseconds=micros)
 
 
 def _instant(local: datetime, cal: Calendar) -> float:
@@ -157,23 +159,6 @@ def _start_date(kind: str, k: int, cal: Calendar) -> date:
 
 def _start(kind: str, k: int, cal: Calendar) -> float:
     return _instant(datetime.combine(_start_date(kind, k, cal), time()), cal)
-
-
-def _hour_phase(instant: float, cal: Calendar) -> float:
-    offset = datetime.fromtimestamp(instant, _zone(cal.timezone)).utcoffset()
-    return (offset.total_seconds() if offset else 0.0) % 3600
-
-
-def _sub_window(kind: str, k: int, phase: float, cal: Calendar) -> Window:
-    if kind == "hour":
-        return Window(k * 3600 + phase, (k + 1) * 3600 + phase)
-    return Window(_start(kind, k, cal), _start(kind, k + 1, cal))
-
-
-def _sub_index(kind: str, instant: float, phase: float, cal: Calendar) -> int:
-    if kind == "hour":
-        return int((instant - phase) // 3600)
-    return _index(kind, _local(instant, cal).date(), cal)
 
 
 def _shift_months(local: datetime, months: int, cal: Calendar) -> float:
@@ -284,8 +269,8 @@ def period_label(period: Period | str, instant: float, cal: Calendar) -> str:
     if kind == "rolling":
         return period.text if isinstance(period, Period) else kind
     day = _local(instant, cal).date()
-    if kind in ("hour", "day"):
-        return day.isoformat() if kind == "day" else _local(instant, cal).strftime("%Y-%m-%d %H:00")
+    if kind == "day":
+        return day.isoformat()
     start = _start_date(kind, _index(kind, day, cal), cal)
     if kind == "week":
         iso = (start + timedelta(days=3)).isocalendar()
@@ -318,32 +303,6 @@ def last_periods(period: Period, now: float, cal: Calendar, count: int) -> list[
         start, end = _start(period.kind, j, cal), _start(period.kind, j + 1, cal)
         result.append(PeriodWindow(period_label(period, start, cal), start, end))
     return result
-
-
-def sparkline_windows(period: Period, now: float, cal: Calendar, points: int) -> list[Window]:
-    """`points` consecutive sub-periods ending with the one containing `now`.
-
-    Hours for a day, days for a week or month, weeks for quarters, months for years; a
-    rolling window is cut into `points` equal slices. The last window ends at `now`.
-    """
-    if points <= 0:
-        return []
-    if period.rolling:
-        width = period.seconds / points
-        start = now - period.seconds
-        return [Window(start + i * width, now if i == points - 1 else start + (i + 1) * width)
-                for i in range(points)]
-    kind = _SUB_KIND[period.kind]
-    phase = _hour_phase(now, cal) if kind == "hour" else 0.0
-    k = _sub_index(kind, now, phase, cal)
-    windows = [_sub_window(kind, j, phase, cal) for j in range(k - points + 1, k + 1)]
-    windows[-1] = Window(windows[-1].start, now)
-    return windows
-
-
-def utc(instant: float) -> datetime:
-    """An instant as an aware UTC datetime (handy in tests and messages)."""
-    return datetime.fromtimestamp(instant, timezone.utc)
 
 
 def local_datetime(instant: float, cal: Calendar) -> datetime:

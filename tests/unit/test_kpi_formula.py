@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kputui.errors import FormulaError
 from kputui.kpi.compute import compute
@@ -173,3 +175,19 @@ def test_formula_is_frozen_and_compares_by_text() -> None:
     assert one == two and hash(one) == hash(two)
     with pytest.raises(AttributeError):
         one.text = "x"  # type: ignore[misc]
+
+PIECES = st.sampled_from(["orders", "visitors", "followers", "sum(", "min(", "max(", "round(", "clamp(",
+                          "(", ")", ",", "+", "-", "*", "/", "**", "2", "0", "1e308", ".5", " ", "x", "'", "."])
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(st.text(max_size=60), st.lists(PIECES, max_size=30).map("".join)))
+def test_any_text_parses_or_raises_a_located_formula_error(text: str) -> None:
+    try:
+        formula = parse_formula(text, KINDS)
+    except FormulaError as error:
+        assert 0 <= error.offset <= len(text)
+        assert error.message
+        return
+    outcome = compute(formula, lambda name, how: 3.0)
+    assert outcome.value is None or isinstance(outcome.value, float)

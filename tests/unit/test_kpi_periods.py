@@ -23,9 +23,9 @@ from kputui.kpi.periods import (
     period_label,
     previous_period,
     previous_to_date,
-    sparkline_windows,
     to_date,
 )
+from kputui.kpi.sparkline import sparkline_windows
 from kputui.kpi.spec import Calendar
 
 BERLIN = Calendar("Europe/Berlin")
@@ -249,3 +249,12 @@ def test_sparkline_windows_tile_up_to_now(cal: Calendar, kind: str, now: float, 
     assert len(windows) == points
     assert all(a.end == b.start and a.start < a.end for a, b in zip(windows, windows[1:]))
     assert windows[-1].start <= now == windows[-1].end
+
+
+def test_an_instant_a_hair_before_midnight_is_still_the_old_day() -> None:
+    # 2035-01-01 00:00 UTC minus half a microsecond: datetime would round it up to 00:00.
+    cal = Calendar("UTC")
+    now = 2051222399.9999995
+    window = current_period(parse_period("day"), now, cal)
+    assert iso(cal, window.start) == "2034-12-31T00:00:00+00:00"
+    assert window.start <= now < window.end
