@@ -244,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run kputui with `argv` (default: sys.argv[1:]) and return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else None
-    args = build_parser(command).parse_args(argv)
+    args = build_parser(command).parse_intermixed_args(argv)
     try:
         return HANDLERS[command](args)
     except ConfigError as error:
