@@ -319,7 +319,7 @@ def test_the_engine_imports_no_ui_store_or_network() -> None:
 
 # -- properties -----------------------------------------------------------------------------
 
-HOURS = st.lists(st.tuples(st.integers(0, 24 * 14 - 1), st.floats(0, 1e6), st.floats(0, 1e6)), max_size=60)
+HOURS = st.lists(st.tuples(st.integers(0, 24 * 14 - 1), st.integers(0, 10**6), st.integers(0, 10**6)), max_size=60)
 
 
 def hourly(points, column: int) -> list[Bucket]:
