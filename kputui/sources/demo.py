@@ -79,8 +79,8 @@ def demo_value(seed: int, series: SeriesSpec, time: float, step: float) -> float
 class DemoSource(Source):
     """Synthetic series: full history the moment the dashboard opens, then live samples."""
 
-    def __init__(self, spec, *, client=None) -> None:
-        super().__init__(spec, client=client)
+    def __init__(self, spec, **kwargs) -> None:
+        super().__init__(spec, **kwargs)
         self._seed = int(spec.options.get("seed", 0))
         self._backfill = float(spec.options.get("backfill", 35 * DAY))
         self._next_time: float | None = None
