@@ -148,7 +148,8 @@ def evaluate(
     if source_error:
         status, reason = "error", source_error
     elif value is None:
-        status, reason = "no_data", f"{outcome.reason} ({label} so far)"
+        where = f"in the last {spec.period.text.split(':')[1]}" if spec.period.rolling else f"in {label} so far"
+        status, reason = "no_data", f"{outcome.reason} {where}"
     elif spec.stale_after is not None and (freshest is None or now - freshest > spec.stale_after):
         status, reason = "stale", _stale_reason(now, freshest, spec.stale_after)
     elif target_spec is None:
