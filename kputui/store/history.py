@@ -15,9 +15,11 @@ Rules that keep every tier exact (see `tiers` for the tiers themselves):
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kputui.series import Bucket, Sample
@@ -30,27 +32,45 @@ from kputui.store.tiers import (
     Tier,
     counter_increase,
     finite_or_none,
+    sample_bucket,
 )
 
-__all__ = ["History", "SeriesState", "TIME_RANGE"]
+__all__ = ["History", "SeriesState", "TIME_RANGE", "paused_gc"]
 
 TIME_RANGE = (0.0, 32503680000.0)
 """Sample times kputui accepts: from 1970 to the year 3000."""
 
 Point = tuple[float, float]
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold back the cyclic GC while building many acyclic objects (buckets, parsed
+    files): otherwise it rescans the whole history again and again, and reading gets
+    slower the more history is loaded."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
 ChunkLoader = Callable[[Tier, str], Chunk]
 
 
 class SeriesState:
     """One series' raw window and the two samples the rules above need."""
 
-    __slots__ = ("last", "prev", "rt", "rv")
+    __slots__ = ("last", "prev", "rb", "rt", "rv")
 
     def __init__(self) -> None:
         self.rt: list[float] = []
         """Raw sample times, sorted."""
         self.rv: list[float | None] = []
         """Raw sample values (None: no value)."""
+        self.rb: list[Bucket | None] = []
+        """The raw samples as buckets, built when a window first asks."""
         self.prev: Point | None = None
         """The latest sample with a value before the raw horizon."""
         self.last: Point | None = None
@@ -66,6 +86,7 @@ class SeriesState:
         state.rv = [None if v is None else float(v) for v in doc.get("v", [])]
         if len(state.rt) != len(state.rv):
             raise ValueError(f"series {doc.get('name')!r}: raw columns of different lengths")
+        state.rb = [None] * len(state.rt)
         state.prev = _point(doc.get("prev"))
         state.last = _point(doc.get("last"))
         return state
@@ -149,6 +170,7 @@ class History:
         else:
             rt.insert(i, t)
             rv.insert(i, v)
+            state.rb.insert(i, None)
         if v is None:
             return True
         before = next(((rt[j], rv[j]) for j in range(i - 1, -1, -1) if rv[j] is not None), None)
@@ -167,6 +189,7 @@ class History:
             q_in = q if q is not None and q[0] < calendar.bucket_end(tier, start) else None
             pv = None if p_in is None else p_in[1]
             qv = None if q_in is None else q_in[1]
+            columns.cache[k] = None
             columns.inc[k] += (
                 counter_increase(pv, v) + counter_increase(v, qv) - counter_increase(pv, qv)
             )
@@ -211,6 +234,7 @@ class History:
             if k < 0:
                 columns.insert(start, t, v)
                 continue
+            columns.cache[k] = None
             columns.inc[k] += counter_increase(columns.last[k], v)
             columns.n[k] += 1
             columns.sum[k] += v
@@ -253,6 +277,10 @@ class History:
     # -- reading ------------------------------------------------------------------------
 
     def window(self, name: str, start: float, end: float) -> list[Bucket]:
+        with paused_gc():
+            return self._window(name, start, end)
+
+    def _window(self, name: str, start: float, end: float) -> list[Bucket]:
         """Buckets and raw samples of `name` in `[start, end)`, finest available first.
 
         A bucket belongs to the window when it starts inside it: exact whenever `start`
@@ -274,11 +302,15 @@ class History:
         state = self.series.get(name)
         a = max(start, h["raw"])
         if state is not None and a < end:
-            rt, rv = state.rt, state.rv
+            rt, rv, rb = state.rt, state.rv, state.rb
             for i in range(bisect_left(rt, a), bisect_left(rt, end)):
-                value = rv[i]
-                if value is not None:
-                    out.append(Bucket.of_sample(rt[i], value))
+                bucket = rb[i]
+                if bucket is None:
+                    value = rv[i]
+                    if value is None:
+                        continue
+                    bucket = rb[i] = sample_bucket(rt[i], value)
+                out.append(bucket)
         return out
 
     def latest(self, name: str) -> Sample | None:
@@ -312,7 +344,7 @@ class History:
                     if state.prev is None or state.rt[j] > state.prev[0]:
                         state.prev = (state.rt[j], value)
                     break
-            del state.rt[:i], state.rv[:i]
+            del state.rt[:i], state.rv[:i], state.rb[:i]
         gone = []
         for tier in TIERS:
             for key in self.keys(tier, -math.inf, math.inf):

@@ -29,7 +29,7 @@ import orjson
 
 from kputui.errors import StoreError
 from kputui.series import Bucket, Sample, clean_value
-from kputui.store.history import History, SeriesState
+from kputui.store.history import History, SeriesState, paused_gc
 from kputui.store.inbox import Inbox
 from kputui.store.journal import Journal, read_journal
 from kputui.store.lock import WriterLock
@@ -372,8 +372,9 @@ class Store:
         name = self.history.stored[(tier.name, key)]
         path = self.folder / "chunks" / name
         try:
-            data = OrjsonStorage(path, access_mode="r").read() or {}
-            return Chunk.from_db(tier, key, data)
+            with paused_gc():
+                data = OrjsonStorage(path, access_mode="r").read() or {}
+                return Chunk.from_db(tier, key, data)
         except FileNotFoundError:
             if not self.writer:
                 raise _Stale(name) from None
@@ -407,7 +408,8 @@ class Store:
         self._statuses = {}
         self._gen, self._offset = 0, 0
         try:
-            data = self._head.read()
+            with paused_gc():
+                data = self._head.read()
             if data is None:
                 return None
             data = _migrate(data, self._head.path)
