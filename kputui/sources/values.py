@@ -33,7 +33,7 @@ __all__ = [
 
 TIME_RANGE = (0.0, 32503680000.0)
 """Sample times kputui accepts: from 1970 to the year 3000."""
-SECRET_NAME = re.compile(r"token|key|secret|passw|pwd|auth|credential|signature|session", re.I)
+SECRET_NAME = re.compile(r"token|key|secret|pass|pwd|auth|credential|signature|session", re.I)
 """Names of query parameters, headers and variables whose values are secrets."""
 MIN_SECRET = 4
 """Shorter values are not blanked out of messages (they would garble ordinary words)."""
