@@ -31,7 +31,6 @@ from kputui.store.tiers import (
     Columns,
     Tier,
     counter_increase,
-    finite_or_none,
     sample_bucket,
 )
 
@@ -41,6 +40,8 @@ TIME_RANGE = (0.0, 32503680000.0)
 """Sample times kputui accepts: from 1970 to the year 3000."""
 
 Point = tuple[float, float]
+KEEP_CHUNKS = 64
+"""Chunks kept in memory before the least recently used clean ones are let go."""
 
 
 @contextmanager
@@ -112,16 +113,31 @@ class History:
         """Samples refused: too late for their buckets, or times out of range."""
         self._load = load
         self._spans: dict[tuple[str, str], tuple[float, float]] = {}
+        self._used: dict[tuple[str, str], int] = {}
+        self._tick = 0
 
     # -- chunks -------------------------------------------------------------------------
 
     def chunk(self, tier: Tier, key: str) -> Chunk:
         """The chunk `(tier, key)`, loading it or starting an empty one."""
-        found = self.chunks.get((tier.name, key))
+        ident = (tier.name, key)
+        found = self.chunks.get(ident)
         if found is None:
-            found = self._load(tier, key) if (tier.name, key) in self.stored else Chunk(tier, key)
-            self.chunks[(tier.name, key)] = found
+            found = self._load(tier, key) if ident in self.stored else Chunk(tier, key)
+            self.chunks[ident] = found
+        self._tick += 1
+        self._used[ident] = self._tick
         return found
+
+    def forget_unused(self, keep: int = KEEP_CHUNKS) -> None:
+        """Let go of the least recently used chunks that are saved on disk as they are."""
+        if len(self.chunks) <= keep:
+            return
+        clean = [k for k, c in self.chunks.items() if not c.dirty and k in self.stored]
+        clean.sort(key=lambda k: self._used.get(k, 0))
+        for ident in clean[: len(self.chunks) - keep]:
+            del self.chunks[ident]
+            self._used.pop(ident, None)
 
     def _columns(self, tier: Tier, start: float, create: bool) -> Columns | None:
         chunk = self.chunk(tier, self.calendar.chunk_key(tier, start))
@@ -278,7 +294,9 @@ class History:
 
     def window(self, name: str, start: float, end: float) -> list[Bucket]:
         with paused_gc():
-            return self._window(name, start, end)
+            found = self._window(name, start, end)
+        self.forget_unused()
+        return found
 
     def _window(self, name: str, start: float, end: float) -> list[Bucket]:
         """Buckets and raw samples of `name` in `[start, end)`, finest available first.
@@ -352,9 +370,6 @@ class History:
                     gone.append((tier.name, key))
                     self.chunks.pop((tier.name, key), None)
         return gone
-
-    def horizons_doc(self) -> dict[str, float | None]:
-        return {key: finite_or_none(value) for key, value in self.horizons.items()}
 
     def set_horizons(self, doc: dict[str, float | None]) -> None:
         for key in self.horizons:

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from kputui.series import Sample, clean_value
-from kputui.store.journal import read_journal
+from kputui.store.journal import parse_rows, read_journal
 
 __all__ = ["Inbox"]
 
@@ -72,10 +72,7 @@ class Inbox:
         with self._locked():
             found = read_journal(self.path)
             samples = [
-                Sample(str(row[0]), float(row[1]), clean_value(row[2]))
-                for record in found.records
-                for row in record.get("s", ())
-                if isinstance(row, list) and len(row) == 3
+                Sample(name, t, v) for record in found.records for name, t, v in parse_rows(record.get("s"))
             ]
             if samples:
                 consume(samples)

@@ -7,6 +7,7 @@ its newline (or one that does not parse) was torn by a crash and is dropped.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ import orjson
 
 from kputui.store.storage import fsync_dir
 
-__all__ = ["Journal", "JournalRead", "read_journal"]
+__all__ = ["Journal", "JournalRead", "parse_rows", "read_journal"]
 
 
 @dataclass
@@ -54,6 +55,22 @@ def read_journal(path: Path, offset: int = 0) -> JournalRead:
             result.bad_lines += 1
     result.end = offset + complete
     return result
+
+
+def parse_rows(rows: Any) -> list[list[Any]]:
+    """Sample rows `[series, time, value]` read back from JSON, skipping malformed ones;
+    values that are not finite numbers become None (no value)."""
+    out = []
+    for row in rows if isinstance(rows, list) else ():
+        try:
+            name, t, v = row
+            t = float(t)
+            v = None if v is None else float(v)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(t):
+            out.append([str(name), t, v if v is None or math.isfinite(v) else None])
+    return out
 
 
 class Journal:

@@ -2,17 +2,17 @@
 
 Files in the store folder:
 
-- `store.json`: the snapshot, a TinyDB database (tables `meta`, `series`, `statuses`)
-  written atomically by `OrjsonStorage`; it names the generation `g` and the chunk files
+- `store.json`: the snapshot, a TinyDB database written atomically (see `snapshot`); it
+  names its generation `g` and the chunk files it uses
 - `chunks/<tier>-<key>.g<n>.json`: bucket chunks, TinyDB databases too, never rewritten in
-  place (a changed chunk gets the new generation's name)
-- `journal.g<g>.jsonl`: batches written since the snapshot of generation `g`
+  place (a changed chunk is written under the new generation's name)
+- `journal.g<g>.jsonl`: the batches written since the snapshot of generation `g`
 - `writer.lock`, `inbox.jsonl`, `inbox.lock`: see `lock` and `inbox`
 
-A checkpoint writes the changed chunks under new names, then the snapshot of the next
-generation (the commit point), then starts that generation's journal and deletes what
-the old generation alone used. A crash at any point leaves a snapshot whose chunks and
-journal are all present.
+A checkpoint writes the changed chunks under new names, then the next generation's
+snapshot (the commit point), then starts that generation's journal and deletes what only
+the old generation used. A crash at any point leaves a snapshot whose chunks and journal
+are all there; whatever a crash left unreferenced is deleted when the writer next opens.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,46 +28,25 @@ import orjson
 
 from kputui.errors import StoreError
 from kputui.series import Bucket, Sample, clean_value
-from kputui.store.history import History, SeriesState, paused_gc
+from kputui.store.history import History, paused_gc
 from kputui.store.inbox import Inbox
-from kputui.store.journal import Journal, read_journal
+from kputui.store.journal import Journal, parse_rows, read_journal
 from kputui.store.lock import WriterLock
+from kputui.store.snapshot import (
+    SCHEMA_VERSION,
+    SourceStatus,
+    dump_snapshot,
+    load_snapshot,
+)
 from kputui.store.storage import OrjsonStorage, atomic_write
-from kputui.store.tiers import TIERS, Calendar, Chunk, Tier
+from kputui.store.tiers import Calendar, Chunk, Tier
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SourceStatus", "Store"]
-
-SCHEMA_VERSION = 1
-"""The layout of `store.json` and the chunk files this code writes."""
-
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-"""`MIGRATIONS[n]` turns a schema-`n` snapshot (TinyDB dict) into schema `n + 1`."""
+__all__ = ["Store"]
 
 _LOG_LENGTH = 512
-_TIERS = {tier.name: tier for tier in TIERS}
-
-
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
-    """How a source fared lately; the collector sets it, the UI shows it."""
-
-    source: str
-    last_success: float | None
-    last_error: str | None
-    last_error_at: float | None
-    consecutive_failures: int
-    next_attempt: float | None
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> SourceStatus:
-        return cls(
-            str(doc["source"]),
-            doc.get("last_success"),
-            doc.get("last_error"),
-            doc.get("last_error_at"),
-            int(doc.get("consecutive_failures") or 0),
-            doc.get("next_attempt"),
-        )
+"""How many versions `changed_since` remembers before answering "everything"."""
+_ATTEMPTS = 3
+"""How often a reader retries when the writer checkpoints under it."""
 
 
 class _Stale(Exception):
@@ -76,10 +54,11 @@ class _Stale(Exception):
 
 
 class Store:
-    """The history of every series, one writer and any number of readers.
+    """The history of every series, with one writer and any number of readers.
 
-    Open with `Store.open`. All times are Unix seconds; see `History.window` for what a
-    window returns and `tiers` for how long each resolution is kept.
+    Open with `Store.open`. Times are Unix seconds. `window` returns raw samples where
+    they are kept and exact buckets before that (see `tiers` for the resolutions and
+    how long each is kept, `history` for the rules that keep every tier exact).
     """
 
     def __init__(
@@ -94,11 +73,13 @@ class Store:
     ) -> None:
         self.folder = folder
         self.writer = writer
+        """Whether this process holds the writer lock."""
         self.clock = clock
         self.warnings: list[str] = []
-        """Problems found while opening or reading, in words for the user."""
+        """Problems met while opening or reading, in words for the user."""
         self.checkpoint_bytes = checkpoint_bytes
         self.checkpoint_every = checkpoint_every
+        self.history = History(Calendar(timezone), self._load_chunk)
         self._timezone = timezone
         self._head = OrjsonStorage(folder / "store.json", access_mode="r+" if writer else "r")
         self._inbox = Inbox(folder)
@@ -110,7 +91,6 @@ class Store:
         self._gen = 0
         self._offset = 0
         self._last_checkpoint = clock()
-        self.history = History(Calendar(timezone), self._load_chunk)
 
     @classmethod
     def open(
@@ -125,14 +105,14 @@ class Store:
     ) -> Store:
         """Open (creating if needed) the store in folder `path`.
 
-        `writer=True` takes the writer lock or raises `StoreLockedError`; a checkpoint
-        happens when the journal passes `checkpoint_bytes` or `checkpoint_every` seconds
-        (by `clock`) went by since the last one.
+        `writer=True` takes the writer lock or raises `StoreLockedError`. `timezone`
+        aligns daily buckets to local days (a store keeps the zone it was created
+        with). The writer checkpoints when the journal passes `checkpoint_bytes` or
+        `checkpoint_every` seconds (by `clock`) have gone by.
         """
         folder = Path(path).expanduser()
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "chunks").mkdir(exist_ok=True)
+            (folder / "chunks").mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreError(f"cannot create the store folder {folder}: {error}") from error
         store = cls(
@@ -165,27 +145,27 @@ class Store:
 
     @property
     def timezone(self) -> str:
-        """The zone the store's days are aligned to."""
+        """The zone the store's days follow."""
         return self.history.calendar.timezone
 
     def window(self, series: str, start: float, end: float) -> list[Bucket]:
-        """`series` in `[start, end)`: raw samples (as one-sample buckets) where kept,
-        coarser buckets before that; sorted by start, none overlapping."""
-        for attempt in range(3):
+        """`series` in `[start, end)`, sorted by start, no two overlapping: raw samples
+        (as one-sample buckets) where they are kept, the finest buckets before that. A
+        bucket is in the window when its start is; windows on local-day boundaries (and
+        on hour or 5-minute boundaries where those tiers reach) are exact."""
+        for _ in range(_ATTEMPTS):
             try:
                 return self.history.window(series, start, end)
             except _Stale:
-                if attempt == 2:
-                    raise StoreError(f"the store {self.folder} keeps changing under this reader")
-                self._reload()
-        raise AssertionError("unreachable")
+                self.refresh()
+        raise StoreError(f"the store {self.folder} keeps changing under this reader")
 
     def latest(self, series: str) -> Sample | None:
         """The newest sample of `series` that has a value."""
         return self.history.latest(series)
 
     def series_names(self) -> list[str]:
-        """Every series the store has seen, sorted."""
+        """Every series the store holds, sorted."""
         return sorted(self.history.series)
 
     def statuses(self) -> dict[str, SourceStatus]:
@@ -193,7 +173,8 @@ class Store:
         return dict(self._statuses)
 
     def changed_since(self, version: int) -> tuple[int, set[str]]:
-        """The current version and the series changed after `version`."""
+        """The current version and the series changed after `version` (statuses are
+        not series: a status change bumps the version with no names)."""
         if version >= self._version:
             return self._version, set()
         if not self._log or self._log[0][0] > version + 1:
@@ -212,15 +193,24 @@ class Store:
         if self.writer:
             return set()
         changed: set[str] = set()
-        if self._head.changed():
-            changed |= self._reload()
-        changed |= self._replay_journal()
-        return changed
+        for _ in range(_ATTEMPTS):
+            try:
+                if self._head.changed():
+                    changed |= self._reload()
+                changed |= self._replay_journal()
+                return changed
+            except _Stale:
+                changed |= self._reload()
+        raise StoreError(f"the store {self.folder} keeps changing under this reader")
 
     # -- writing ------------------------------------------------------------------------
 
     def append(self, samples: Iterable[Sample]) -> None:
-        """Add samples durably (one fsync for the whole batch); writer only."""
+        """Add samples, durable when this returns (one fsync per batch); writer only.
+
+        Values that are None, NaN or infinite are kept as "no value"; a sample at the
+        same time as one already stored is ignored; order does not matter.
+        """
         journal = self._writable()
         rows = _rows(samples)
         if not rows:
@@ -245,7 +235,7 @@ class Store:
     def set_status(self, status: SourceStatus) -> None:
         """Record a source's status durably; writer only."""
         journal = self._writable()
-        journal.append({"op": "status", "status": asdict(status)})
+        journal.append({"op": "status", "status": status.to_doc()})
         self._offset = journal.size
         self._statuses[status.source] = status
         self._bump(set(), force=True)
@@ -254,24 +244,20 @@ class Store:
         """Fold the journal into the snapshot and drop what the tiers no longer keep."""
         journal = self._writable()
         history = self.history
-        gone = history.prune(self.clock())
         gen = self._gen + 1
-        obsolete: list[str] = []
-        for key in gone:
-            name = history.stored.pop(key, None)
-            if name:
-                obsolete.append(name)
+        obsolete = [
+            name for key in history.prune(self.clock()) if (name := history.stored.pop(key, None))
+        ]
         for (tier, key), chunk in sorted(history.chunks.items()):
             if not chunk.dirty:
                 continue
             name = f"{tier}-{key}.g{gen}.json"
             atomic_write(self.folder / "chunks" / name, orjson.dumps(chunk.to_db(SCHEMA_VERSION)))
-            old = history.stored.get((tier, key))
-            if old:
+            if old := history.stored.get((tier, key)):
                 obsolete.append(old)
             history.stored[(tier, key)] = name
             chunk.dirty = False
-        self._head.write(self._snapshot(gen, folded=(self._gen, journal.size)))
+        self._head.write(dump_snapshot(history, self._statuses, gen, (self._gen, journal.size)))
         old_journal = self._journal_path(self._gen)
         self._gen, self._offset = gen, 0
         self._journal = Journal(self._journal_path(gen), keep=0)
@@ -304,8 +290,12 @@ class Store:
 
     def _writable(self) -> Journal:
         if self._journal is None:
-            raise StoreError(f"the store {self.folder} was opened for reading only or is closed")
+            raise StoreError(f"the store {self.folder} is open for reading only, or closed")
         return self._journal
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def _journal_path(self, gen: int) -> Path:
         return self.folder / f"journal.g{gen}.jsonl"
@@ -320,10 +310,10 @@ class Store:
 
     def _maybe_checkpoint(self) -> None:
         journal = self._journal
-        if journal is None:
+        if journal is None or not journal.size:
             return
         due = self.clock() - self._last_checkpoint >= self.checkpoint_every
-        if journal.size >= self.checkpoint_bytes or (due and journal.size):
+        if due or journal.size >= self.checkpoint_bytes:
             self.checkpoint()
 
     def _apply_rows(self, rows: list[list[Any]]) -> set[str]:
@@ -334,9 +324,10 @@ class Store:
         return changed
 
     def _apply(self, record: dict[str, Any]) -> tuple[set[str], bool]:
+        """Apply one journal record; return the changed series and whether a status did."""
         op = record.get("op")
         if op == "a":
-            return self._apply_rows(_rows_from_json(record.get("s"))), False
+            return self._apply_rows(parse_rows(record.get("s"))), False
         if op == "status":
             try:
                 status = SourceStatus.from_doc(record["status"])
@@ -347,6 +338,7 @@ class Store:
         return set(), False
 
     def _replay_journal(self) -> set[str]:
+        """Apply the journal from where this process stopped reading it."""
         path = self._journal_path(self._gen)
         try:
             if os.stat(path).st_size <= self._offset:
@@ -355,9 +347,7 @@ class Store:
             return set()
         found = read_journal(path, self._offset)
         if found.bad_lines:
-            self.warnings.append(
-                f"{path}: skipped {found.bad_lines} damaged journal line(s)"
-            )
+            self._warn(f"{path}: skipped {found.bad_lines} damaged journal line(s)")
         changed: set[str] = set()
         statuses = False
         for record in found.records:
@@ -373,38 +363,50 @@ class Store:
         path = self.folder / "chunks" / name
         try:
             with paused_gc():
-                data = OrjsonStorage(path, access_mode="r").read() or {}
+                data = OrjsonStorage(path, access_mode="r").read()
+                if data is None:  # chunk files are never empty: this one is gone
+                    raise FileNotFoundError(path)
                 return Chunk.from_db(tier, key, data)
         except FileNotFoundError:
             if not self.writer:
                 raise _Stale(name) from None
-            self.warnings.append(f"{path} is missing; that part of the history is empty")
+            self._warn(f"{path} is missing; that part of the history is empty")
         except (ValueError, KeyError, TypeError) as error:
-            self.warnings.append(f"{path} cannot be read ({error}); that part of the history is empty")
-        return Chunk(tier, key)
+            if not self.writer:
+                self._warn(f"{path} cannot be read ({error}); that part of the history is empty")
+                return Chunk(tier, key)
+            aside = path.with_name(f"{path.name}.corrupt-{self._stamp()}")
+            os.replace(path, aside)
+            self._warn(f"{path} could not be read ({error}); it was moved to {aside.name}")
+        chunk = Chunk(tier, key)
+        chunk.dirty = True  # the next checkpoint replaces the lost file
+        return chunk
+
+    def _stamp(self) -> str:
+        return time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
 
     def _reload(self) -> set[str]:
-        """Readers: load the newer snapshot, keeping unchanged chunks already read."""
-        before_gen, before_offset = self._gen, self._offset
+        """Readers: load the newer snapshot, keeping the unchanged chunks already read."""
+        before = (self._gen, self._offset)
+        old = self.history
         kept = {
-            self.history.stored.get(key): chunk
-            for key, chunk in self.history.chunks.items()
-            if not chunk.dirty and key in self.history.stored
+            old.stored[key]: chunk
+            for key, chunk in old.chunks.items()
+            if not chunk.dirty and key in old.stored
         }
         folded = self._load_snapshot()
         for key, name in self.history.stored.items():
             if name in kept:
                 self.history.chunks[key] = kept[name]
-        if folded == (before_gen, before_offset):
-            return set()
-        names = set(self.history.series)
+        if folded == before:
+            return set()  # the snapshot holds just what this reader had already
+        names = set(self.history.series) | set(old.series)
         self._bump(names, force=True)
         return names
 
     def _load_snapshot(self) -> tuple[int, int] | None:
         """Read `store.json` into a fresh history; return which journal it folded."""
-        history = History(Calendar(self._timezone), self._load_chunk)
-        self.history = history
+        self.history = History(Calendar(self._timezone), self._load_chunk)
         self._statuses = {}
         self._gen, self._offset = 0, 0
         try:
@@ -412,43 +414,33 @@ class Store:
                 data = self._head.read()
             if data is None:
                 return None
-            data = _migrate(data, self._head.path)
-            meta = data["meta"]["1"]
-            zone = str(meta.get("timezone") or self._timezone)
+            zone = data["meta"]["1"].get("timezone") or self._timezone
             if zone != self._timezone:
-                self.warnings.append(
-                    f"the store's days follow {zone}, not {self._timezone};"
+                self._warn(
+                    f"the store's days follow {zone}, not {self._timezone}:"
                     f" daily figures keep following {zone}"
                 )
-                history = History(Calendar(zone), self._load_chunk)
-                self.history = history
-            history.set_horizons(meta.get("horizons", {}))
-            for tier, keys in meta.get("chunks", {}).items():
-                for key, name in keys.items():
-                    history.stored[(str(tier), str(key))] = str(name)
-            for doc in data.get("series", {}).values():
-                history.series[str(doc["name"])] = SeriesState.from_doc(doc)
-            for doc in data.get("statuses", {}).values():
-                status = SourceStatus.from_doc(doc)
-                self._statuses[status.source] = status
-            self._gen = int(meta.get("gen", 0))
-            folded = meta.get("folded")
-            return None if folded is None else (int(folded[0]), int(folded[1]))
+                self.history = History(Calendar(zone), self._load_chunk)
+            snapshot = load_snapshot(data, self._head.path, self.history)
         except StoreError:
             raise
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
             self._set_aside(error)
             return None
+        self._statuses = snapshot.statuses or {}
+        self._gen = snapshot.gen
+        return snapshot.folded
 
     def _set_aside(self, error: Exception) -> None:
+        """An unreadable snapshot: start empty; the writer moves the old files aside."""
         path = self._head.path
         self.history = History(Calendar(self._timezone), self._load_chunk)
         self._statuses = {}
         self._gen, self._offset = 0, 0
         if not self.writer:
-            self.warnings.append(f"{path} cannot be read ({error}); showing an empty store")
+            self._warn(f"{path} cannot be read ({error}); showing an empty store")
             return
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
+        stamp = self._stamp()
         aside = path.with_name(f"{path.name}.corrupt-{stamp}")
         os.replace(path, aside)
         chunks = self.folder / "chunks"
@@ -457,68 +449,28 @@ class Store:
             chunks.mkdir()
         for journal in self.folder.glob("journal.g*.jsonl"):
             os.replace(journal, journal.with_name(f"{journal.name}.corrupt-{stamp}"))
-        self.warnings.append(
+        self._warn(
             f"{path} could not be read ({error}); it was moved to {aside.name}"
-            " and kputui starts with an empty store"
+            " and kputui goes on with an empty store"
         )
-
-    def _snapshot(self, gen: int, folded: tuple[int, int]) -> dict[str, Any]:
-        history = self.history
-        chunks: dict[str, dict[str, str]] = {tier.name: {} for tier in TIERS}
-        for (tier, key), name in sorted(history.stored.items()):
-            chunks[tier][key] = name
-        meta = {
-            "schema": SCHEMA_VERSION,
-            "gen": gen,
-            "folded": list(folded),
-            "timezone": self.timezone,
-            "horizons": history.horizons_doc(),
-            "chunks": chunks,
-        }
-        series = {
-            str(i): state.to_doc(name)
-            for i, (name, state) in enumerate(sorted(history.series.items()), start=1)
-        }
-        statuses = {
-            str(i): asdict(status)
-            for i, status in enumerate(sorted(self._statuses.values(), key=lambda s: s.source), 1)
-        }
-        return {"meta": {"1": meta}, "series": series, "statuses": statuses}
 
     def _remove_leftovers(self) -> None:
         """Writer, at open: delete files no snapshot refers to (an interrupted checkpoint's)."""
         used = set(self.history.stored.values())
         for path in (self.folder / "chunks").iterdir():
-            if path.name not in used:
+            if path.name not in used and ".corrupt-" not in path.name:
                 path.unlink(missing_ok=True)
         current = self._journal_path(self._gen).name
         for path in self.folder.glob("journal.g*.jsonl"):
             if path.name != current:
                 path.unlink(missing_ok=True)
-        for path in self.folder.glob(".*.tmp"):
-            path.unlink(missing_ok=True)
-
-
-def _migrate(data: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Bring a snapshot to `SCHEMA_VERSION`, or refuse one written by a newer kputui."""
-    schema = int(data["meta"]["1"].get("schema", 0))
-    if schema > SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} was written by a newer kputui (store schema {schema}; this one reads"
-            f" up to {SCHEMA_VERSION}); upgrade kputui"
-        )
-    while schema < SCHEMA_VERSION:
-        step = MIGRATIONS.get(schema)
-        if step is None:
-            raise ValueError(f"no migration from store schema {schema}")
-        data = step(data)
-        schema += 1
-        data["meta"]["1"]["schema"] = schema
-    return data
+        for folder in (self.folder, self.folder / "chunks"):
+            for path in folder.glob(".*.tmp"):
+                path.unlink(missing_ok=True)
 
 
 def _rows(samples: Iterable[Sample]) -> list[list[Any]]:
-    """Samples as journal rows; times that are not finite are left out."""
+    """Samples as journal rows; samples whose time is not a finite number are left out."""
     rows = []
     for sample in samples:
         t = float(sample.time)
@@ -526,15 +478,3 @@ def _rows(samples: Iterable[Sample]) -> list[list[Any]]:
             rows.append([str(sample.series), t, clean_value(sample.value)])
     return rows
 
-
-def _rows_from_json(rows: Any) -> list[list[Any]]:
-    out = []
-    for row in rows if isinstance(rows, list) else ():
-        try:
-            name, t, v = row
-            t = float(t)
-            if math.isfinite(t):
-                out.append([str(name), t, None if v is None else clean_value(float(v))])
-        except (TypeError, ValueError):
-            continue
-    return out

@@ -20,7 +20,6 @@ its last sample as an offset from `start`, which decides what may still be added
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -292,7 +291,3 @@ class Chunk:
         meta = {"schema": schema, "tier": self.tier.name, "key": self.key}
         return {"meta": {"1": meta}, "buckets": docs}
 
-
-def finite_or_none(x: float) -> float | None:
-    """JSON has no infinities: the open horizons are stored as null."""
-    return x if math.isfinite(x) else None

@@ -13,7 +13,7 @@ from tinydb import TinyDB, where
 from kputui.errors import StoreError, StoreLockedError
 from kputui.series import Bucket, Sample
 from kputui.store import OrjsonStorage, SourceStatus, Store
-from kputui.store import store as store_module
+from kputui.store import snapshot as store_module
 from kputui.store.tiers import TIERS, counter_increase
 
 NOW = 1_764_000_000.0  # 2025-11-24 16:00 UTC
@@ -284,3 +284,79 @@ def test_push_in_writer_appends_directly(tmp_path: Path) -> None:
     assert store.drain_inbox() == 0
     assert store.latest("m") == Sample("m", NOW + 1, 4.0)
     assert reader.refresh() == {"m"}
+
+
+def test_reader_survives_checkpoints_that_delete_its_chunks(tmp_path: Path) -> None:
+    clock = Clock()
+    writer = open_writer(tmp_path / "s", clock)
+    writer.append([Sample("a", NOW - 86400 * 2, 1.0), Sample("a", NOW, 2.0)])
+    writer.checkpoint()
+    reader = Store.open(tmp_path / "s", writer=False)
+    # The writer changes the old day's chunks twice: the files the reader knows are gone.
+    writer.append([Sample("a", NOW - 86400 * 2 + 10, 3.0)])
+    writer.checkpoint()
+    writer.append([Sample("a", NOW - 86400 * 2 + 20, 4.0)])
+    writer.checkpoint()
+    clock.now += 86400 * 50
+    writer.checkpoint()
+    chunk_files = {p.name for p in (tmp_path / "s" / "chunks").iterdir()}
+    assert not set(reader.history.stored.values()) & chunk_files
+    [day] = reader.window("a", NOW - 86400 * 3, NOW - 86400)
+    assert (day.count, day.sum) == (3, 8.0)
+
+
+def test_corrupt_chunk_is_moved_aside(tmp_path: Path) -> None:
+    later = Clock(NOW + 86400 * 60)
+    store = open_writer(tmp_path / "s", later)
+    store.append([Sample("a", NOW - 86400 * 2, 1.0), Sample("a", later.now, 2.0)])
+    store.close()  # the checkpoint leaves the old sample in the daily tier only
+    chunks = tmp_path / "s" / "chunks"
+    assert len(store.window("a", 0, NOW)) == 1
+    [victim] = chunks.glob("d1-2025-11.*")
+    victim.write_bytes(b"not json")
+    reader = Store.open(tmp_path / "s", writer=False)
+    assert reader.window("a", 0, NOW) == []
+    assert any("cannot be read" in w for w in reader.warnings)
+    store = open_writer(tmp_path / "s", later)
+    assert store.window("a", 0, NOW) == []
+    assert any("moved to" in w for w in store.warnings)
+    assert list(chunks.glob("*.corrupt-*"))
+    store.append([Sample("a", later.now + 1, 5.0)])
+    store.close()
+    reader = Store.open(tmp_path / "s", writer=False)
+    assert reader.window("a", 0, NOW) == [] and not reader.warnings
+
+
+def test_inbox_skips_malformed_lines(tmp_path: Path) -> None:
+    store = open_writer(tmp_path / "s")
+    inbox = tmp_path / "s" / "inbox.jsonl"
+    inbox.write_bytes(
+        b'{"s": [["a", 1764000000.0, 1.0], ["a", "soon", 2.0], ["a"], ["a", 1764000001.0, "x"]]}\n'
+        b'garbage\n{"s": [["b", 1764000000.0, NaN]]}\n{"s": [["c", 1764000000.0, 3.0]]}\n'
+        b'{"s": [["torn", 17'
+    )
+    assert store.drain_inbox() == 2
+    assert store.series_names() == ["a", "c"]
+    assert inbox.stat().st_size == 0
+
+
+def test_changed_since_far_back_means_everything(tmp_path: Path) -> None:
+    store = open_writer(tmp_path / "s")
+    for i in range(600):
+        store.append([Sample(f"s{i % 3}", NOW + i, 1.0)])
+    version, names = store.changed_since(0)
+    assert version == 600 and names == {"s0", "s1", "s2"}
+    assert store.changed_since(599) == (600, {"s2"})
+
+
+def test_reader_forgets_chunks_it_no_longer_uses(tmp_path: Path) -> None:
+    clock = Clock()
+    store = open_writer(tmp_path / "s", clock)
+    store.append(Sample("a", NOW - 86400 * d, 1.0) for d in range(100))
+    store.close()
+    reader = Store.open(tmp_path / "s", writer=False)
+    for d in range(100):
+        day = reader.history.calendar.day(NOW - 86400 * d)
+        assert len(reader.window("a", day.start, day.end)) == 1
+    assert len(reader.history.chunks) <= 64
+    assert sum(b.count for b in reader.window("a", 0, NOW + 1)) == 100
