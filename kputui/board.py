@@ -11,12 +11,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from kputui.kpi.evaluate import data_range, evaluate
+from kputui.kpi import data_range, evaluate, index_series
 
 if TYPE_CHECKING:
     from kputui.config import Config
-    from kputui.kpi.state import KpiState
-    from kputui.kpi.spec import KpiSpec
+    from kputui.kpi import KpiSpec, KpiState, SeriesIndex
     from kputui.store import SourceStatus, Store
 
 __all__ = ["Board"]
@@ -54,17 +53,27 @@ class Board:
                 return f"{status.source}: {status.last_error}"
         return None
 
-    def evaluate_kpi(self, spec: KpiSpec, now: float) -> KpiState:
-        """Evaluate one KPI from the store's history as of `now`."""
+    def _indexes(self, specs: Iterable[KpiSpec], now: float) -> dict[str, SeriesIndex]:
+        """Each series the KPIs read, fetched and indexed once over the union of their ranges."""
         calendar = self.config.settings.calendar
-        start, end = data_range(spec, now=now, calendar=calendar, sparkline_points=self.sparkline_points)
-        data = {name: self.store.window(name, start, end) for name in spec.formula.series}
+        ranges: dict[str, tuple[float, float]] = {}
+        for spec in specs:
+            start, end = data_range(spec, now=now, calendar=calendar, sparkline_points=self.sparkline_points)
+            for name in spec.formula.series:
+                low, high = ranges.get(name, (start, end))
+                ranges[name] = (min(low, start), max(high, end))
+        return {name: index_series(self.store.window(name, *span)) for name, span in ranges.items()}
+
+    def evaluate_kpi(self, spec: KpiSpec, now: float, indexes: dict[str, SeriesIndex] | None = None) -> KpiState:
+        """Evaluate one KPI from the store's history as of `now`."""
+        if indexes is None:
+            indexes = self._indexes([spec], now)
         latest = [s.time for s in (self.store.latest(name) for name in spec.formula.series) if s]
         return evaluate(
             spec,
-            data,
+            indexes,
             now=now,
-            calendar=calendar,
+            calendar=self.config.settings.calendar,
             kinds=self.config.kinds,
             last_sample_at=max(latest) if latest else None,
             source_error=self._source_error(spec),
@@ -82,11 +91,15 @@ class Board:
         everything = changed is None or now - self._evaluated_at >= TIME_REFRESH or statuses != self.statuses
         self.statuses = statuses
         changed_series = set(changed or ())
+        due = [
+            spec
+            for spec in self.config.kpis
+            if everything or spec.id not in self.states or spec.formula.series & changed_series
+        ]
+        indexes = self._indexes(due, now)
         updated: list[str] = []
-        for spec in self.config.kpis:
-            if not everything and spec.id in self.states and not (spec.formula.series & changed_series):
-                continue
-            state = self.evaluate_kpi(spec, now)
+        for spec in due:
+            state = self.evaluate_kpi(spec, now, indexes)
             if self.states.get(spec.id) != state:
                 self.states[spec.id] = state
                 updated.append(spec.id)

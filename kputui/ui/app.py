@@ -1,27 +1,35 @@
-"""The Textual app: wires the dashboard screen, themes, keys and the collector.
+"""The Textual app: wires the dashboard screen, themes, keys, commands and the collector.
 
 The app holds no KPI logic. A timer asks the store what changed, the `Board` re-evaluates
-the KPIs that need it, and the dashboard screen hands the new states to its panes. When
-this process is the store's writer, the collector runs as a worker of the app.
+the KPIs that need it, and the screens hand the new states to their widgets. When this
+process is the store's writer, the collector runs as a worker of the app.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from kputui.board import Board
+from kputui.errors import ConfigError
+from kputui.ui.commands import dashboard_commands
+from kputui.ui.preferences import Preferences
 from kputui.ui.screens.dashboard import DashboardScreen
+from kputui.ui.screens.detail import DetailScreen
 from kputui.ui.screens.help import HelpScreen
 from kputui.ui.themes import BUILTIN_THEMES, load_themes
+from kputui.ui.widgets.kpi_pane import KpiPane
 
 if TYPE_CHECKING:
+    from textual.events import Resize
+
     from kputui.collector import Collector
     from kputui.config import Config
     from kputui.store import Store
@@ -29,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["KputuiApp"]
 
 FALLBACK_THEME = "kputui-dark"
+MIN_SIZE = (40, 12)
+"""Below this many columns and rows the app only says the terminal is too small."""
 
 
 class KputuiApp(App[None]):
@@ -36,20 +46,24 @@ class KputuiApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "kputui"
-    ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys"),
         Binding("r", "refresh_now", "Refresh"),
+        Binding("t", "cycle_theme", "Theme"),
+        Binding("slash", "command_palette", "Commands", show=False),
     ]
 
     HELP_KEYS = [
         ("← → ↑ ↓  h j k l", "move between KPIs"),
+        ("enter", "open the focused KPI: chart, last periods, series, sources"),
+        ("escape", "back to the dashboard"),
         ("1 … 9", "show dashboard 1 to 9"),
         ("tab / shift+tab", "next / previous dashboard"),
         ("r", "refresh now"),
-        ("ctrl+p", "command palette"),
+        ("t", "next theme (remembered)"),
+        ("/ or ctrl+p", "command palette: jump to a KPI, dashboard, theme, reload"),
         ("?", "this list of keys"),
         ("q", "quit"),
     ]
@@ -61,17 +75,23 @@ class KputuiApp(App[None]):
         *,
         collector: Collector | None = None,
         clock: Callable[[], float] = time.time,
-        theme_folders: tuple[Path, ...] = (),
+        theme_folders: Iterable[Path] = (),
+        preferences: Preferences | None = None,
         refresh_interval: float | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.store = store
         self.collector = collector
+        self.clock = clock
         self.board = Board(config, store, clock=clock)
+        self.preferences = preferences or Preferences(None)
+        self.kputui_themes: list[str] = []
+        """Names of the themes loaded from theme files, in the order `t` cycles them."""
         self._theme_folders = (BUILTIN_THEMES, *theme_folders)
         self._refresh_interval = refresh_interval or config.settings.refresh
         self._version = -1
+        self._config_stamp = self._stamp()
         self.sub_title = config.path.name if config.path else ""
 
     @property
@@ -82,53 +102,141 @@ class KputuiApp(App[None]):
     def get_default_screen(self) -> DashboardScreen:
         return DashboardScreen(self.config, self.role)
 
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The dashboard screen, at the bottom of the stack."""
+        screen = self.screen_stack[0]
+        assert isinstance(screen, DashboardScreen)
+        return screen
+
     def on_mount(self) -> None:
         self._load_themes()
-        self.refresh_data(everything=True)
+        self.board.update(None)
         self.set_interval(self._refresh_interval, self.refresh_data, name="refresh")
         if self.collector is not None:
             self.run_worker(self.collector.run(), name="collector", group="collector", exit_on_error=False)
+
+    def on_resize(self, event: Resize) -> None:
+        small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
+        self.set_class(small, "-too-small")
+
+    # Themes
 
     def _load_themes(self) -> None:
         themes, errors = load_themes(*self._theme_folders)
         for theme in themes:
             self.register_theme(theme)
+        self.kputui_themes = [theme.name for theme in themes]
         for error in errors:
             self.notify(error, title="Theme skipped", severity="warning", markup=False)
-        wanted = self.config.settings.theme
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
+        wanted = self.preferences.get("theme") or self.config.settings.theme
+        if wanted not in self.available_themes:
             self.notify(f"unknown theme {wanted!r}; using {FALLBACK_THEME}", severity="warning", markup=False)
-            self.theme = FALLBACK_THEME if FALLBACK_THEME in self.available_themes else "textual-dark"
+            wanted = FALLBACK_THEME if FALLBACK_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+
+    def use_theme(self, name: str) -> None:
+        """Switch to theme `name` and remember the choice."""
+        self.theme = name
+        self.preferences.set("theme", name)
+
+    def action_cycle_theme(self) -> None:
+        names = self.kputui_themes or [self.theme]
+        index = names.index(self.theme) if self.theme in names else -1
+        self.use_theme(names[(index + 1) % len(names)])
+        self.notify(f"theme: {self.theme}", timeout=2, markup=False)
+
+    # Data
 
     def refresh_data(self, everything: bool = False) -> None:
-        """Pick up new data from the store and show the KPIs it changed."""
+        """Pick up new data (and a changed config file) and show what changed."""
+        self._check_config_file()
         if self.collector is None:
             self.store.refresh()
         version, changed = self.store.changed_since(self._version)
         self._version = version
         updated = self.board.update(None if everything else changed)
-        screen = self.get_default_screen_instance()
-        if screen is not None and screen.is_mounted:
-            screen.show_states(self.board.states, updated)
-            screen.show_health(self.board, self.store.warnings)
-
-    def get_default_screen_instance(self) -> DashboardScreen | None:
-        """The dashboard screen, if it is on the stack."""
-        for screen in self.screen_stack:
-            if isinstance(screen, DashboardScreen):
-                return screen
-        return None
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.HELP_KEYS))
+        dashboard = self.dashboard
+        if dashboard.is_mounted:
+            dashboard.show_states(self.board.states, updated)
+            dashboard.show_health(self.board, self.store.warnings)
+        if isinstance(self.screen, DetailScreen) and self.screen.is_mounted and (updated or everything):
+            self.screen.refresh_detail()
 
     def action_refresh_now(self) -> None:
         self.refresh_data(everything=True)
         self.notify("refreshed", timeout=1.5)
 
+    # Config on disk
+
+    def _stamp(self) -> tuple[int, int] | None:
+        path = self.config.path
+        try:
+            stat = path.stat() if path else None
+        except OSError:
+            return None
+        return None if stat is None else (stat.st_mtime_ns, stat.st_size)
+
+    def _check_config_file(self) -> None:
+        stamp = self._stamp()
+        if stamp is not None and stamp != self._config_stamp:
+            self._config_stamp = stamp
+            self.action_reload_config()
+
+    def action_reload_config(self) -> None:
+        """Load the config file again; keep the running one if the new one has errors."""
+        from kputui.config import load_config
+
+        if self.config.path is None:
+            return
+        try:
+            config = load_config(self.config.path)
+        except ConfigError as error:
+            shown = "\n".join(str(issue) for issue in error.issues[:8])
+            more = len(error.issues) - 8
+            if more > 0:
+                shown += f"\n… and {more} more"
+            self.notify(shown, title="Config not reloaded", severity="error", timeout=20, markup=False)
+            return
+        self.apply_config(config)
+        self.notify("config reloaded", timeout=2)
+
+    def apply_config(self, config: Config) -> None:
+        """Show `config` from now on, restarting only the sources that changed."""
+        self.config = config
+        self.board = Board(config, self.store, clock=self.clock)
+        self.board.update(None)
+        if self.collector is not None:
+            self.run_worker(self.collector.restart(config), name="collector-restart", group="collector")
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.dashboard.config = config
+        self.call_later(self.dashboard.recompose)
+
+    # Navigation
+
+    def on_kpi_pane_selected(self, message: KpiPane.Selected) -> None:
+        self.push_screen(DetailScreen(self.board, message.kpi_id))
+
+    def jump_to_kpi(self, kpi_id: str) -> None:
+        """Show the dashboard holding `kpi_id` and focus its pane."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.dashboard.focus_kpi(kpi_id)
+
+    def show_dashboard(self, index: int) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.dashboard.action_show_dashboard(index)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.HELP_KEYS))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from dashboard_commands(self)
+        yield from super().get_system_commands(screen)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name == "collector" and event.state == WorkerState.ERROR:
+        if event.worker.group == "collector" and event.state == WorkerState.ERROR:
             self.notify(f"the collector stopped: {event.worker.error}", severity="error", timeout=30, markup=False)

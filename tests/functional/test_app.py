@@ -152,3 +152,66 @@ async def test_hostile_names_are_shown_as_plain_text(tmp_path: Path) -> None:
             assert "[red]Deals[/] [@click=app.quit]" in visible_text(app)
     finally:
         store.close()
+
+
+async def test_enter_opens_the_detail_view_and_escape_goes_back(app: KputuiApp) -> None:
+    from kputui.ui.screens.detail import DetailScreen
+    from kputui.ui.widgets.chart import KpiChart
+
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("right", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        kpi = app.config.kpi(app.config.dashboards[0].kpis[1])
+        text = visible_text(app)
+        assert kpi.name in text and kpi.objective in text
+        assert f"formula: {kpi.formula.text}" in text
+        chart = app.screen.query_one(KpiChart)
+        assert chart.detail is not None and chart.detail.course[-1] == pytest.approx(app.board.states[kpi.id].value)
+        periods = app.screen.query_one("#detail-periods")
+        assert periods.row_count == 8
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+        assert isinstance(app.focused, KpiPane) and app.focused.kpi_id == kpi.id
+
+
+async def test_t_cycles_themes_and_the_choice_is_remembered(demo_store: Path, sample_config_path_module: Path,
+                                                            tmp_path: Path) -> None:
+    from kputui.ui.preferences import Preferences
+
+    config = load_config(sample_config_path_module)
+    store = Store.open(demo_store, writer=False, timezone=config.settings.timezone)
+    try:
+        app = KputuiApp(config, store, preferences=Preferences(tmp_path / "prefs.json"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            assert app.theme == "kputui-dark"
+            assert {"kputui-dark", "kputui-light", "kputui-high-contrast", "kputui-ansi"} <= set(app.kputui_themes)
+            await pilot.press("t")
+            chosen = app.theme
+            assert chosen != "kputui-dark"
+        again = KputuiApp(config, store, preferences=Preferences(tmp_path / "prefs.json"))
+        async with again.run_test(size=(80, 24)):
+            assert again.theme == chosen
+    finally:
+        store.close()
+
+
+async def test_a_broken_theme_file_is_reported_and_skipped(app: KputuiApp, tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("name: broken\nprimary: not-a-colour\n")
+    (tmp_path / "mine.yaml").write_text("name: mine\nprimary: '#ff8800'\ndark: true\n")
+    app._theme_folders = (*app._theme_folders, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "mine" in app.kputui_themes and "broken" not in app.kputui_themes
+        assert any("broken.yaml" in str(n.message) for n in app._notifications)
+
+
+async def test_a_tiny_terminal_says_it_is_too_small(app: KputuiApp) -> None:
+    async with app.run_test(size=(30, 8)) as pilot:
+        await pilot.pause()
+        assert "too small" in visible_text(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "too small" not in visible_text(app)
+        assert app.config.kpi(app.config.dashboards[0].kpis[0]).name in visible_text(app)

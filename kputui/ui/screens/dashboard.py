@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from kputui.ui.widgets.kpi_grid import KpiGrid
 from kputui.ui.widgets.kpi_pane import KpiPane
@@ -55,6 +55,7 @@ class DashboardScreen(Screen[None]):
                             yield KpiPane(kpi_id, spec.name, spec.format)
         yield StatusBar(self.role)
         yield Footer()
+        yield Static("The terminal is too small for kputui: make it at least 40x12.", id="too-small")
 
     def on_mount(self) -> None:
         board = self.app.board
@@ -97,6 +98,16 @@ class DashboardScreen(Screen[None]):
             target.focus()
             target.scroll_visible()
 
+    def focus_kpi(self, kpi_id: str) -> None:
+        """Show the first dashboard holding `kpi_id` and focus its pane."""
+        for index, dashboard in enumerate(self.config.dashboards):
+            if kpi_id in dashboard.kpis:
+                self.query_one(TabbedContent).active = f"dashboard-{index}"
+                pane = next(p for p in self.query_one(f"#dashboard-{index}").query(KpiPane) if p.kpi_id == kpi_id)
+                self.call_after_refresh(pane.focus)
+                self.call_after_refresh(pane.scroll_visible)
+                return
+
     def action_show_dashboard(self, index: int) -> None:
         """Switch to the dashboard at `index` (0-based), if it exists."""
         if 0 <= index < len(self.config.dashboards):
@@ -110,4 +121,6 @@ class DashboardScreen(Screen[None]):
         self.action_show_dashboard((index + step) % len(self.config.dashboards))
 
     def on_tabbed_content_tab_activated(self) -> None:
-        self.call_after_refresh(self._focus_first)
+        focused = self.focused
+        if not (isinstance(focused, KpiPane) and focused in self.grid.panes):
+            self.call_after_refresh(self._focus_first)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -18,6 +19,7 @@ from kputui.ui.widgets.sparkline import KpiSparkline
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
+    from textual.events import Click
 
     from kputui.kpi.spec import FormatSpec
     from kputui.kpi.state import KpiState
@@ -81,6 +83,8 @@ class KpiPane(Vertical, can_focus=True):
     KpiPane .kpi-pane--summary { height: 3; }
     KpiPane .kpi-pane--footer { height: 1; color: $foreground-muted; }
     """
+
+    BINDINGS = [Binding("enter", "select", "Details")]
 
     state: reactive[KpiState | None] = reactive(None, always_update=False)
     """The KPI's latest state; None until it is first evaluated."""
@@ -154,10 +158,8 @@ class KpiPane(Vertical, can_focus=True):
         return Text("\n").join(lines)
 
     def _footer(self, state: KpiState) -> str:
-        start: datetime = state.period_start
-        period = f"since {start:%a %d %b %H:%M}" if start.hour or start.minute else f"since {start:%a %d %b}"
         updated = f" · updated {state.updated_at:%H:%M:%S}" if state.updated_at else ""
-        return period + updated
+        return state.period_label + updated
 
     def _show(self, state: KpiState | None) -> None:
         if state is None or not self.is_mounted:
@@ -172,5 +174,11 @@ class KpiPane(Vertical, can_focus=True):
         self.remove_class(*(f"-{status}" for status in STATUS_LABELS))
         self.add_class(f"-{state.status}")
 
-    def on_click(self) -> None:
+    def action_select(self) -> None:
+        """Ask for this KPI's detail view."""
+        self.post_message(self.Selected(self.kpi_id))
+
+    def on_click(self, event: Click) -> None:
         self.focus()
+        if event.chain == 2:
+            self.action_select()
