@@ -19,11 +19,13 @@ from textual.worker import Worker, WorkerState
 
 from kputui.board import Board
 from kputui.errors import ConfigError
+from kputui.series import Sample
 from kputui.ui.commands import dashboard_commands
 from kputui.ui.preferences import Preferences
 from kputui.ui.screens.dashboard import DashboardScreen
 from kputui.ui.screens.detail import DetailScreen
 from kputui.ui.screens.help import HelpScreen
+from kputui.ui.screens.manual_value import ManualEntry, ManualValueScreen
 from kputui.ui.themes import BUILTIN_THEMES, load_themes
 from kputui.ui.widgets.kpi_pane import KpiPane
 
@@ -52,6 +54,7 @@ class KputuiApp(App[None]):
         Binding("question_mark", "help", "Keys"),
         Binding("r", "refresh_now", "Refresh"),
         Binding("t", "cycle_theme", "Theme"),
+        Binding("v", "manual_value", "Value", show=False),
         Binding("slash", "command_palette", "Commands", show=False),
     ]
 
@@ -61,6 +64,7 @@ class KputuiApp(App[None]):
         ("escape", "back to the dashboard"),
         ("1 … 9", "show dashboard 1 to 9"),
         ("tab / shift+tab", "next / previous dashboard"),
+        ("v", "type a value for the focused KPI's manual series"),
         ("r", "refresh now"),
         ("t", "next theme (remembered)"),
         ("/ or ctrl+p", "command palette: jump to a KPI, dashboard, theme, reload"),
@@ -228,6 +232,34 @@ class KputuiApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.dashboard.action_show_dashboard(index)
+
+    def _focused_kpi(self) -> str | None:
+        focused = self.focused
+        if isinstance(focused, KpiPane):
+            return focused.kpi_id
+        if isinstance(self.screen, DetailScreen):
+            return self.screen.kpi_id
+        return None
+
+    def action_manual_value(self) -> None:
+        """Ask for a value of the focused KPI's manual series and record it."""
+        kpi_id = self._focused_kpi()
+        if kpi_id is None:
+            return
+        spec = self.config.kpi(kpi_id)
+        manual = sorted(n for n in spec.formula.series if self.config.source_of(n).type == "manual")
+        if not manual:
+            self.notify(f"{spec.name} has no manual series to type values for", severity="warning", markup=False)
+            return
+
+        def record(entry: ManualEntry | None) -> None:
+            if entry is None:
+                return
+            self.store.push([Sample(entry.series, entry.time, entry.value)])
+            self.notify(f"recorded {entry.series} = {entry.value:g}", timeout=3, markup=False)
+            self.refresh_data()
+
+        self.push_screen(ManualValueScreen(spec.name, manual, self.clock()), record)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
