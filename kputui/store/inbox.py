@@ -18,8 +18,8 @@ from pathlib import Path
 
 import orjson
 
-from kputui.series import Sample, clean_value
-from kputui.store.journal import parse_rows, read_journal
+from kputui.series import Sample
+from kputui.store.journal import parse_rows, read_journal, sample_rows
 
 __all__ = ["Inbox"]
 
@@ -42,7 +42,7 @@ class Inbox:
 
     def push(self, samples: Iterable[Sample]) -> int:
         """Append `samples` durably as one line; return how many were pushed."""
-        rows = [[s.series, float(s.time), clean_value(s.value)] for s in samples]
+        rows = sample_rows(samples)
         if not rows:
             return 0
         line = orjson.dumps({"s": rows}) + b"\n"

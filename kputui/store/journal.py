@@ -11,13 +11,15 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
+from kputui.series import Sample, clean_value
 from kputui.store.storage import fsync_dir
 
-__all__ = ["Journal", "JournalRead", "parse_rows", "read_journal"]
+__all__ = ["Journal", "JournalRead", "parse_rows", "read_journal", "sample_rows"]
 
 
 @dataclass
@@ -55,6 +57,17 @@ def read_journal(path: Path, offset: int = 0) -> JournalRead:
             result.bad_lines += 1
     result.end = offset + complete
     return result
+
+
+def sample_rows(samples: Iterable[Sample]) -> list[list[Any]]:
+    """Samples as journal rows `[series, time, value]`: values cleaned (None, NaN and
+    infinities become None), samples whose time is not a finite number left out."""
+    rows = []
+    for sample in samples:
+        t = float(sample.time)
+        if math.isfinite(t):
+            rows.append([str(sample.series), t, clean_value(sample.value)])
+    return rows
 
 
 def parse_rows(rows: Any) -> list[list[Any]]:

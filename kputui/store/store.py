@@ -17,20 +17,17 @@ are all there; whatever a crash left unreferenced is deleted when the writer nex
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from kputui.errors import StoreError
-from kputui.series import Bucket, Sample, clean_value
+from kputui.series import Bucket, Sample
 from kputui.store.history import History, paused_gc
 from kputui.store.inbox import Inbox
-from kputui.store.journal import Journal, parse_rows, read_journal
+from kputui.store.journal import Journal, parse_rows, read_journal, sample_rows
 from kputui.store.lock import WriterLock
 from kputui.store.snapshot import (
     SCHEMA_VERSION,
@@ -38,13 +35,13 @@ from kputui.store.snapshot import (
     dump_snapshot,
     load_snapshot,
 )
-from kputui.store.storage import OrjsonStorage, atomic_write
+from kputui.store.folder import StoreFolder
+from kputui.store.storage import OrjsonStorage
 from kputui.store.tiers import Calendar, Chunk, Tier
+from kputui.store.versions import ChangeLog
 
 __all__ = ["Store"]
 
-_LOG_LENGTH = 512
-"""How many versions `changed_since` remembers before answering "everything"."""
 _ATTEMPTS = 3
 """How often a reader retries when the writer checkpoints under it."""
 
@@ -72,6 +69,7 @@ class Store:
         checkpoint_every: float,
     ) -> None:
         self.folder = folder
+        self.files = StoreFolder(folder)
         self.writer = writer
         """Whether this process holds the writer lock."""
         self.clock = clock
@@ -81,12 +79,11 @@ class Store:
         self.checkpoint_every = checkpoint_every
         self.history = History(Calendar(timezone), self._load_chunk)
         self._timezone = timezone
-        self._head = OrjsonStorage(folder / "store.json", access_mode="r+" if writer else "r")
+        self._head = OrjsonStorage(self.files.head, access_mode="r+" if writer else "r")
         self._inbox = Inbox(folder)
         self._lock: WriterLock | None = None
         self._journal: Journal | None = None
-        self._version = 0
-        self._log: list[tuple[int, frozenset[str]]] = []
+        self._changes = ChangeLog()
         self._statuses: dict[str, SourceStatus] = {}
         self._gen = 0
         self._offset = 0
@@ -112,9 +109,13 @@ class Store:
         """
         folder = Path(path).expanduser()
         try:
-            (folder / "chunks").mkdir(parents=True, exist_ok=True)
+            StoreFolder(folder).create()
         except OSError as error:
             raise StoreError(f"cannot create the store folder {folder}: {error}") from error
+        try:
+            Calendar(timezone)
+        except (ValueError, KeyError) as error:
+            raise StoreError(f"unknown time zone {timezone!r}") from error
         store = cls(
             folder,
             writer=writer,
@@ -124,13 +125,13 @@ class Store:
             checkpoint_every=checkpoint_every,
         )
         if writer:
-            store._lock = WriterLock.acquire(folder / "writer.lock", what=f"the store {folder}")
+            store._lock = WriterLock.acquire(store.files.lock, what=f"the store {folder}")
         try:
             store._load_snapshot()
             store._replay_journal()
             if writer:
-                store._journal = Journal(store._journal_path(store._gen), keep=store._offset)
-                store._remove_leftovers()
+                store._journal = Journal(store.files.journal(store._gen), keep=store._offset)
+                store.files.remove_leftovers(set(store.history.stored.values()), store._gen)
         except BaseException:
             store.close()
             raise
@@ -141,7 +142,7 @@ class Store:
     @property
     def version(self) -> int:
         """Grows with every change readers can see (samples or statuses)."""
-        return self._version
+        return self._changes.version
 
     @property
     def timezone(self) -> str:
@@ -175,15 +176,8 @@ class Store:
     def changed_since(self, version: int) -> tuple[int, set[str]]:
         """The current version and the series changed after `version` (statuses are
         not series: a status change bumps the version with no names)."""
-        if version >= self._version:
-            return self._version, set()
-        if not self._log or self._log[0][0] > version + 1:
-            return self._version, set(self.history.series)
-        names: set[str] = set()
-        for at, changed in self._log:
-            if at > version:
-                names |= changed
-        return self._version, names
+        names = self._changes.since(version)
+        return self._changes.version, set(self.history.series) if names is None else names
 
     def refresh(self) -> set[str]:
         """Readers: take in what the writer wrote since; return the series that changed.
@@ -212,12 +206,12 @@ class Store:
         same time as one already stored is ignored; order does not matter.
         """
         journal = self._writable()
-        rows = _rows(samples)
+        rows = sample_rows(samples)
         if not rows:
             return
         journal.append({"op": "a", "s": rows})
         self._offset = journal.size
-        self._bump(self._apply_rows(rows))
+        self._changes.bump(self._apply_rows(rows))
         self._maybe_checkpoint()
 
     def push(self, samples: Iterable[Sample]) -> None:
@@ -238,7 +232,7 @@ class Store:
         journal.append({"op": "status", "status": status.to_doc()})
         self._offset = journal.size
         self._statuses[status.source] = status
-        self._bump(set(), force=True)
+        self._changes.bump(set(), force=True)
 
     def checkpoint(self) -> None:
         """Fold the journal into the snapshot and drop what the tiers no longer keep."""
@@ -251,20 +245,19 @@ class Store:
         for (tier, key), chunk in sorted(history.chunks.items()):
             if not chunk.dirty:
                 continue
-            name = f"{tier}-{key}.g{gen}.json"
-            atomic_write(self.folder / "chunks" / name, orjson.dumps(chunk.to_db(SCHEMA_VERSION)))
+            name = self.files.chunk_name(chunk.tier, key, gen)
+            self.files.write_chunk(name, chunk, SCHEMA_VERSION)
             if old := history.stored.get((tier, key)):
                 obsolete.append(old)
             history.stored[(tier, key)] = name
             chunk.dirty = False
         self._head.write(dump_snapshot(history, self._statuses, gen, (self._gen, journal.size)))
-        old_journal = self._journal_path(self._gen)
+        old_journal = self.files.journal(self._gen)
         self._gen, self._offset = gen, 0
-        self._journal = Journal(self._journal_path(gen), keep=0)
+        self._journal = Journal(self.files.journal(gen), keep=0)
         journal.close()
         old_journal.unlink(missing_ok=True)
-        for name in obsolete:
-            (self.folder / "chunks" / name).unlink(missing_ok=True)
+        self.files.delete_chunks(obsolete)
         self._last_checkpoint = self.clock()
 
     def close(self) -> None:
@@ -297,17 +290,6 @@ class Store:
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def _journal_path(self, gen: int) -> Path:
-        return self.folder / f"journal.g{gen}.jsonl"
-
-    def _bump(self, changed: set[str], *, force: bool = False) -> None:
-        if not changed and not force:
-            return
-        self._version += 1
-        self._log.append((self._version, frozenset(changed)))
-        if len(self._log) > _LOG_LENGTH:
-            del self._log[: len(self._log) - _LOG_LENGTH]
-
     def _maybe_checkpoint(self) -> None:
         journal = self._journal
         if journal is None or not journal.size:
@@ -339,7 +321,7 @@ class Store:
 
     def _replay_journal(self) -> set[str]:
         """Apply the journal from where this process stopped reading it."""
-        path = self._journal_path(self._gen)
+        path = self.files.journal(self._gen)
         try:
             if os.stat(path).st_size <= self._offset:
                 return set()
@@ -351,22 +333,22 @@ class Store:
         changed: set[str] = set()
         statuses = False
         for record in found.records:
-            names, status = self._apply(record)
+            try:
+                names, status = self._apply(record)
+            except (ArithmeticError, ValueError, TypeError, OSError) as error:
+                self._warn(f"{path}: skipped a batch that could not be applied ({error})")
+                continue
             changed |= names
             statuses |= status
         self._offset = found.end
-        self._bump(changed, force=statuses)
+        self._changes.bump(changed, force=statuses)
         return changed
 
     def _load_chunk(self, tier: Tier, key: str) -> Chunk:
         name = self.history.stored[(tier.name, key)]
-        path = self.folder / "chunks" / name
+        path = self.files.chunks / name
         try:
-            with paused_gc():
-                data = OrjsonStorage(path, access_mode="r").read()
-                if data is None:  # chunk files are never empty: this one is gone
-                    raise FileNotFoundError(path)
-                return Chunk.from_db(tier, key, data)
+            return self.files.read_chunk(tier, key, name)
         except FileNotFoundError:
             if not self.writer:
                 raise _Stale(name) from None
@@ -375,9 +357,8 @@ class Store:
             if not self.writer:
                 self._warn(f"{path} cannot be read ({error}); that part of the history is empty")
                 return Chunk(tier, key)
-            aside = path.with_name(f"{path.name}.corrupt-{self._stamp()}")
-            os.replace(path, aside)
-            self._warn(f"{path} could not be read ({error}); it was moved to {aside.name}")
+            aside = self.files.chunk_aside(name, self._stamp())
+            self._warn(f"{path} could not be read ({error}); it was moved to {aside}")
         chunk = Chunk(tier, key)
         chunk.dirty = True  # the next checkpoint replaces the lost file
         return chunk
@@ -401,7 +382,7 @@ class Store:
         if folded == before:
             return set()  # the snapshot holds just what this reader had already
         names = set(self.history.series) | set(old.series)
-        self._bump(names, force=True)
+        self._changes.bump(names, force=True)
         return names
 
     def _load_snapshot(self) -> tuple[int, int] | None:
@@ -440,41 +421,9 @@ class Store:
         if not self.writer:
             self._warn(f"{path} cannot be read ({error}); showing an empty store")
             return
-        stamp = self._stamp()
-        aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-        os.replace(path, aside)
-        chunks = self.folder / "chunks"
-        if any(chunks.iterdir()):
-            os.replace(chunks, self.folder / f"chunks.corrupt-{stamp}")
-            chunks.mkdir()
-        for journal in self.folder.glob("journal.g*.jsonl"):
-            os.replace(journal, journal.with_name(f"{journal.name}.corrupt-{stamp}"))
+        aside = self.files.everything_aside(self._stamp())
         self._warn(
-            f"{path} could not be read ({error}); it was moved to {aside.name}"
+            f"{path} could not be read ({error}); it was moved to {aside}"
             " and kputui goes on with an empty store"
         )
-
-    def _remove_leftovers(self) -> None:
-        """Writer, at open: delete files no snapshot refers to (an interrupted checkpoint's)."""
-        used = set(self.history.stored.values())
-        for path in (self.folder / "chunks").iterdir():
-            if path.name not in used and ".corrupt-" not in path.name:
-                path.unlink(missing_ok=True)
-        current = self._journal_path(self._gen).name
-        for path in self.folder.glob("journal.g*.jsonl"):
-            if path.name != current:
-                path.unlink(missing_ok=True)
-        for folder in (self.folder, self.folder / "chunks"):
-            for path in folder.glob(".*.tmp"):
-                path.unlink(missing_ok=True)
-
-
-def _rows(samples: Iterable[Sample]) -> list[list[Any]]:
-    """Samples as journal rows; samples whose time is not a finite number are left out."""
-    rows = []
-    for sample in samples:
-        t = float(sample.time)
-        if math.isfinite(t):
-            rows.append([str(sample.series), t, clean_value(sample.value)])
-    return rows
 

@@ -360,3 +360,17 @@ def test_reader_forgets_chunks_it_no_longer_uses(tmp_path: Path) -> None:
         assert len(reader.window("a", day.start, day.end)) == 1
     assert len(reader.history.chunks) <= 64
     assert sum(b.count for b in reader.window("a", 0, NOW + 1)) == 100
+
+
+def test_unknown_time_zone_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="Mars/Olympus"):
+        Store.open(tmp_path / "s", writer=True, timezone="Mars/Olympus")
+    open_writer(tmp_path / "s").close()  # and the lock was not left taken
+
+
+def test_store_keeps_the_zone_it_was_created_with(tmp_path: Path) -> None:
+    with open_writer(tmp_path / "s", timezone="Europe/Berlin") as first:
+        first.append([Sample("a", NOW, 1.0)])
+    store = open_writer(tmp_path / "s", timezone="UTC")
+    assert store.timezone == "Europe/Berlin"
+    assert any("Europe/Berlin" in w for w in store.warnings)
