@@ -177,6 +177,6 @@ class FileSource(Source):
         try:
             value = to_number(raw, text_ok=True)
         except ValueProblem as problem:
-            raise ValueProblem(f"value {problem}" if str(problem).startswith("'") else f"value: {problem}") from None
+            raise ValueProblem(f"value {problem}") from None
         time = to_time(row[time_column], self.timezone, options.get("time_format"))
         return Sample(spec.name, time, value * spec.scale)
