@@ -44,7 +44,7 @@ class DashboardScreen(Screen[None]):
         self.role = role
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header()
         with TabbedContent(id="dashboards"):
             for index, dashboard in enumerate(self.config.dashboards):
                 label = Content(f"{index + 1} {dashboard.name}" if index < 9 else dashboard.name)

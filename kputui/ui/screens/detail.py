@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -101,6 +102,6 @@ class DetailScreen(Screen[None]):
             if status.consecutive_failures:
                 health.append(f"✖ {status.source}: {status.last_error} ({status.consecutive_failures} failures)")
             elif status.last_success is not None:
-                when = datetime.fromtimestamp(status.last_success).astimezone()
+                when = datetime.fromtimestamp(status.last_success, ZoneInfo(self.board.config.settings.timezone))
                 health.append(f"● {status.source}: ok, last success {when:%H:%M:%S}")
         self.query_one("#detail-sources", Static).update(Text("\n".join(health) or "sources: no status yet"))

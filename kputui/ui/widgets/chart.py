@@ -87,7 +87,9 @@ class KpiChart(Widget):
         if shown:
             low, high = min(shown), max(shown)
             margin = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
-            low, high = low - margin, high + margin
+            # A chart of values that cannot go negative does not dip below zero.
+            low = low - margin if low < 0 else max(0.0, low - margin)
+            high += margin
             plotext.ylim(low, high)
             ticks_y = [low + (high - low) * i / 4 for i in range(5)]
             plotext.yticks(ticks_y, [format_value(v, detail.spec.format) for v in ticks_y])

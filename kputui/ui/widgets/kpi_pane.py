@@ -57,6 +57,7 @@ class KpiPane(Vertical, can_focus=True):
         "kpi-pane--value",
         "kpi-pane--good",
         "kpi-pane--bad",
+        "kpi-pane--warn",
         "kpi-pane--muted",
     }
 
@@ -75,6 +76,7 @@ class KpiPane(Vertical, can_focus=True):
     KpiPane > .kpi-pane--value { text-style: bold; color: $foreground; }
     KpiPane > .kpi-pane--good { color: $success; }
     KpiPane > .kpi-pane--bad { color: $error; }
+    KpiPane > .kpi-pane--warn { color: $warning; }
     KpiPane > .kpi-pane--muted { color: $foreground-muted; }
     KpiPane.-on_track { border-subtitle-color: $success; }
     KpiPane.-at_risk { border-subtitle-color: $warning; }
@@ -140,7 +142,9 @@ class KpiPane(Vertical, can_focus=True):
             sign = TARGET_SIGNS.get(state.target_mode or "", "")
             target = Text(f"target {sign} {state.formatted_target}")
             if state.progress is not None:
-                target.append(f"  {progress_bar(state.progress)} {state.progress:.0%}", self._style("muted"))
+                bar_style = {"on_track": "good", "at_risk": "warn", "off_track": "bad"}.get(state.status, "muted")
+                target.append(f"  {progress_bar(state.progress)}", self._style(bar_style))
+                target.append(f" {state.progress:.0%}", self._style("muted"))
         if state.projected is not None and state.judged:
             projected = state.projected
             last_day = state.period_end - timedelta(seconds=1)
