@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from kputui.config_edit._document import ConfigDocument, read_document, save_document
 from kputui.config_edit._errors import ConfigChangedOnDisk, ConfigEditError, EntryNotFound
-from kputui.config_edit._operations import (KPI_KEYS, add_kpi, add_manual_series, delete_kpi,
-                                            kpi_fields, move_kpi, update_kpi)
+from kputui.config_edit._kpis import KPI_KEYS, add_kpi, delete_kpi, kpi_fields, move_kpi, update_kpi
+from kputui.config_edit._series import add_manual_series
 
 __all__ = [
     "KPI_KEYS",

@@ -72,8 +72,8 @@ def list_insert(p: ParsedText, entry: tuple[ScalarNode, Node], index: int, value
         if index == 0:
             at = p.item_start(node.value[0])
             return at, at, item
-        at, newline = p.after_line(node.value[index - 1])
-        return at, at, newline + item
+        at = p.chunk(node.value[index - 1])[1]
+        return at, at, item
     items = _rt_items(p, path)
     items.insert(index, value)
     return rewrite_entry(p, entry, _block(items))
@@ -114,8 +114,8 @@ def list_move(p: ParsedText, entry: tuple[ScalarNode, Node], source: int, target
         if target < source:
             at = p.item_start(node.value[target])
             return [(at, at, lines), (start, end, "")]
-        at, newline = p.after_line(node.value[target])
-        return [(start, end, ""), (at, at, newline + lines.rstrip("\n") if newline else lines)]
+        at = p.chunk(node.value[target])[1]
+        return [(start, end, ""), (at, at, lines)]
     items = _rt_items(p, path)
     items.insert(target, items.pop(source))
     return [rewrite_entry(p, entry, _block(items))]

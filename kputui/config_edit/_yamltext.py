@@ -26,7 +26,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kputui.config_edit._errors import ConfigEditError
 
-__all__ = ["Edit", "Indent", "ParsedText", "comparable", "same", "to_yaml"]
+__all__ = ["LOADER", "Edit", "Indent", "ParsedText", "comparable", "merge", "plain", "same", "to_yaml"]
+
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""The loader kputui reads configs with (libyaml when present): new text is checked with it."""
 
 Edit = tuple[int, int, str]
 """Replace text[start:end] with the string."""
@@ -55,7 +58,7 @@ class ParsedText:
     def parse(cls, text: str) -> ParsedText:
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=LOADER)
         except yaml.YAMLError as exc:
             raise ConfigEditError(f"the config is not valid YAML: {exc}") from None
         if not isinstance(root, MappingNode) or not isinstance(data, dict):
@@ -116,8 +119,17 @@ class ParsedText:
         return self.line_start(index)
 
     def chunk(self, item: Node) -> tuple[int, int]:
-        """The whole lines of one block sequence item."""
-        return self.item_start(item), self.line_end(self.end(item))
+        """The whole lines of one block sequence item, with the comment lines right after
+        it that are indented deeper than its `-` (they are about it)."""
+        start = self.item_start(item)
+        dash = len(self.text[start:].split("-", 1)[0])
+        end = self.line_end(self.end(item))
+        while end < len(self.text):
+            line = self.text[end:self.line_end(end)]
+            if not line.lstrip().startswith("#") or len(line) - len(line.lstrip()) <= dash:
+                break
+            end = self.line_end(end)
+        return start, end
 
     def after_line(self, node: Node) -> tuple[int, str]:
         """Where to insert new lines after the node, and the newline needed first."""
@@ -169,7 +181,7 @@ def to_yaml(value: Any, indent: Indent = Indent()) -> str:
         _yaml(indent).dump(data, buffer)
         text = _body(buffer.getvalue())
         try:
-            if comparable(yaml.safe_load(text)) == comparable(value):
+            if comparable(yaml.load(text, Loader=LOADER)) == comparable(value):
                 return text
         except yaml.YAMLError:
             pass
