@@ -30,8 +30,10 @@ YEAR = 365.2425 * DAY
 TREND_EPOCH = 1767225600.0
 """2026-01-01T00:00:00Z: the moment at which a series is at its `base` level."""
 BACKFILL_STEP = HOUR
-"""History is backfilled hourly; live samples follow at the source's interval."""
-MAX_LIVE_CATCH_UP = 2 * HOUR
+"""History is backfilled hourly, the current hour by the minute; live samples follow at
+the source's interval."""
+CATCH_UP_STEP = 60.0
+MAX_LIVE_CATCH_UP = 10 * 60.0
 """A poll after a long pause fills at most this much at the live interval."""
 
 
@@ -96,15 +98,24 @@ class DemoSource(Source):
         ]
 
     async def backfill(self, now: float, since: float | None) -> list[Sample]:
+        """Hourly history, then minutes up to now; live polls take over from there.
+
+        Only what is newer than `since` (the newest stored sample) is generated, so a
+        restart after a pause fills the gap cheaply instead of re-creating history.
+        """
         start = now - self._backfill
-        live_from = math.floor(now / BACKFILL_STEP) * BACKFILL_STEP
-        self._next_time = live_from
-        samples: list[Sample] = []
-        if since is not None and since > start:
-            # Finish the hour the last run stopped in at the live step, then go hourly.
-            start = math.ceil(since / BACKFILL_STEP) * BACKFILL_STEP
-            samples += self._samples(since + self.spec.interval, min(start, live_from), self.spec.interval)
-        return samples + self._samples(start, live_from, BACKFILL_STEP)
+        if since is not None:
+            start = max(start, since + 1.0)
+        else:
+            start = math.ceil(start / BACKFILL_STEP) * BACKFILL_STEP
+        hourly_end = math.floor(now / BACKFILL_STEP) * BACKFILL_STEP
+        minute_end = math.floor(now / CATCH_UP_STEP) * CATCH_UP_STEP
+        hourly_start = math.ceil(start / BACKFILL_STEP) * BACKFILL_STEP
+        samples = self._samples(start, min(hourly_start, minute_end), CATCH_UP_STEP)
+        samples += self._samples(hourly_start, hourly_end, BACKFILL_STEP)
+        samples += self._samples(max(hourly_end, hourly_start), minute_end, CATCH_UP_STEP)
+        self._next_time = minute_end
+        return samples
 
     async def poll(self, now: float) -> list[Sample]:
         step = self.spec.interval

@@ -97,6 +97,10 @@ class KputuiApp(App[None]):
         self._version = -1
         self._config_stamp = self._stamp()
         self.sub_title = config.path.name if config.path else ""
+        # Themes and first states are ready before the screen is built, so the first
+        # frame is styled and filled once rather than restyled after mounting.
+        self._theme_errors = self._load_themes()
+        self.board.update(None)
 
     @property
     def role(self) -> str:
@@ -114,9 +118,13 @@ class KputuiApp(App[None]):
         return screen
 
     def on_mount(self) -> None:
-        self._load_themes()
-        self.board.update(None)
+        for error in self._theme_errors:
+            self.notify(error, title="Theme skipped", severity="warning", markup=False)
         self.set_interval(self._refresh_interval, self.refresh_data, name="refresh")
+        # The first frame shows what the store holds; collecting starts right after it.
+        self.call_after_refresh(self._start_collector)
+
+    def _start_collector(self) -> None:
         if self.collector is not None:
             self.run_worker(self.collector.run(), name="collector", group="collector", exit_on_error=False)
 
@@ -126,18 +134,18 @@ class KputuiApp(App[None]):
 
     # Themes
 
-    def _load_themes(self) -> None:
+    def _load_themes(self) -> list[str]:
+        """Register the theme files' themes, pick the theme to use; return the problems."""
         themes, errors = load_themes(*self._theme_folders)
         for theme in themes:
             self.register_theme(theme)
         self.kputui_themes = [theme.name for theme in themes]
-        for error in errors:
-            self.notify(error, title="Theme skipped", severity="warning", markup=False)
         wanted = self.preferences.get("theme") or self.config.settings.theme
         if wanted not in self.available_themes:
-            self.notify(f"unknown theme {wanted!r}; using {FALLBACK_THEME}", severity="warning", markup=False)
+            errors.append(f"unknown theme {wanted!r}; using {FALLBACK_THEME}")
             wanted = FALLBACK_THEME if FALLBACK_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
+        return errors
 
     def use_theme(self, name: str) -> None:
         """Switch to theme `name` and remember the choice."""

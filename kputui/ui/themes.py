@@ -11,6 +11,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import yaml
+from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 __all__ = ["BUILTIN_THEMES", "load_theme", "load_themes"]
@@ -19,12 +20,15 @@ BUILTIN_THEMES = Path(__file__).resolve().parent.parent / "themes"
 """The themes shipped with kputui."""
 
 _FIELDS = {field.name for field in fields(Theme)}
+_COLOURS = {"primary", "secondary", "warning", "error", "success", "accent", "foreground", "background",
+            "surface", "panel", "boost"}
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_theme(path: Path) -> Theme:
     """The theme in `path`; ValueError with the reason if it is not a valid theme."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise ValueError(f"{path}: cannot read theme: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str) or "primary" not in data:
@@ -32,12 +36,16 @@ def load_theme(path: Path) -> Theme:
     unknown = sorted(set(data) - _FIELDS)
     if unknown:
         raise ValueError(f"{path}: unknown theme keys: {', '.join(map(str, unknown))}")
+    for key in _COLOURS & set(data):
+        if not str(data[key]).startswith("ansi_"):
+            try:
+                Color.parse(data[key])
+            except ColorParseError:
+                raise ValueError(f"{path}: {key}: not a colour: {data[key]!r}") from None
     try:
-        theme = Theme(**data)
-        theme.to_color_system()
-    except Exception as error:  # Textual reports bad colours with many error types
+        return Theme(**data)
+    except TypeError as error:
         raise ValueError(f"{path}: invalid theme: {error}") from None
-    return theme
 
 
 def load_themes(*folders: Path) -> tuple[list[Theme], list[str]]:

@@ -197,14 +197,22 @@ async def test_t_cycles_themes_and_the_choice_is_remembered(demo_store: Path, sa
         store.close()
 
 
-async def test_a_broken_theme_file_is_reported_and_skipped(app: KputuiApp, tmp_path: Path) -> None:
+async def test_a_broken_theme_file_is_reported_and_skipped(demo_store: Path, sample_config_path_module: Path,
+                                                            tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("name: broken\nprimary: not-a-colour\n")
     (tmp_path / "mine.yaml").write_text("name: mine\nprimary: '#ff8800'\ndark: true\n")
-    app._theme_folders = (*app._theme_folders, tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        assert "mine" in app.kputui_themes and "broken" not in app.kputui_themes
-        assert any("broken.yaml" in str(n.message) for n in app._notifications)
+    config = load_config(sample_config_path_module)
+    store = Store.open(demo_store, writer=False, timezone=config.settings.timezone)
+    try:
+        app = KputuiApp(config, store, theme_folders=[tmp_path])
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert "mine" in app.kputui_themes and "broken" not in app.kputui_themes
+            assert app.theme == "kputui-dark"
+            assert any("broken.yaml" in str(n.message) and "not a colour" in str(n.message)
+                       for n in app._notifications)
+    finally:
+        store.close()
 
 
 async def test_a_tiny_terminal_says_it_is_too_small(app: KputuiApp) -> None:

@@ -8,7 +8,7 @@ from types import MappingProxyType
 import pytest
 
 from kputui.config import SeriesSpec, SourceSpec
-from kputui.sources.demo import BACKFILL_STEP, DemoSource, demo_value
+from kputui.sources.demo import BACKFILL_STEP, CATCH_UP_STEP, DemoSource, demo_value
 
 NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z
 
@@ -38,22 +38,26 @@ async def test_values_depend_only_on_seed_series_and_time() -> None:
     assert [s.value for s in other_seed] != [s.value for s in first]
 
 
-async def test_backfill_is_hourly_and_live_polls_continue_without_gap_or_overlap() -> None:
+async def test_backfill_is_hourly_then_by_the_minute_and_live_polls_continue_without_gap_or_overlap() -> None:
     demo = source(series("orders", base=30.0), interval=5.0)
     history = await demo.backfill(NOW, None)
     times = [s.time for s in history]
-    assert times == sorted(times)
-    assert all(b - a == BACKFILL_STEP for a, b in zip(times, times[1:]))
+    assert times == sorted(times) and len(set(times)) == len(times)
     assert times[0] >= NOW - 3 * 86400
+    steps = [b - a for a, b in zip(times, times[1:])]
+    hourly_end = NOW - NOW % BACKFILL_STEP
+    assert all(step == BACKFILL_STEP for step, t in zip(steps, times[1:]) if t < hourly_end)
+    assert all(step == CATCH_UP_STEP for step, t in zip(steps, times[1:]) if t > hourly_end)
+    assert times[-1] == NOW - NOW % 60 - 60  # the last whole minute before now
     live = await demo.poll(NOW)
-    assert live[0].time == times[-1] + BACKFILL_STEP
+    assert live[0].time == times[-1] + CATCH_UP_STEP
     assert all(b.time - a.time == 5.0 for a, b in zip(live, live[1:]))
     assert live[-1].time < NOW
     later = await demo.poll(NOW + 12)
     assert [s.time for s in later] == [live[-1].time + 5.0 * i for i in (1, 2, 3)]  # up to NOW + 10 < NOW + 12
 
 
-async def test_restart_fills_the_gap_since_the_newest_stored_sample() -> None:
+async def test_restart_fills_the_gap_since_the_newest_stored_sample_cheaply() -> None:
     orders = series("orders", base=30.0)
     demo = source(orders, interval=5.0)
     stopped_at = NOW - 2.5 * 3600  # last run stopped two and a half hours ago
@@ -61,9 +65,19 @@ async def test_restart_fills_the_gap_since_the_newest_stored_sample() -> None:
     live = await demo.poll(NOW)
     times = [s.time for s in history + live]
     assert times == sorted(times) and len(set(times)) == len(times)
-    assert times[0] == stopped_at + 5.0
+    assert stopped_at < times[0] <= stopped_at + CATCH_UP_STEP
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert max(gaps) <= BACKFILL_STEP
+    assert len(times) < 200  # minutes and hours, not 1800 five-second samples
+
+
+async def test_what_a_pause_costs_adds_up_like_an_uninterrupted_run() -> None:
+    """Event sums over the gap agree whatever the steps the gap was filled with."""
+    orders = series("orders", base=360.0, noise=0.0)
+    demo = source(orders, interval=5.0)
+    history = await demo.backfill(NOW, NOW - 5 * 3600)
+    # 360 per hour for about five hours: Poisson total ~1800 (sd ~42).
+    assert sum(s.value for s in history) == pytest.approx(1800, rel=0.12)
 
 
 def test_event_counts_are_whole_numbers_and_amounts_are_not() -> None:

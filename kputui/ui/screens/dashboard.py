@@ -52,7 +52,7 @@ class DashboardScreen(Screen[None]):
                     with KpiGrid():
                         for kpi_id in dashboard.kpis:
                             spec = self.config.kpi(kpi_id)
-                            yield KpiPane(kpi_id, spec.name, spec.format)
+                            yield KpiPane(kpi_id, spec.name, spec.format, state=self.app.board.states.get(kpi_id))
         yield StatusBar(self.role)
         yield Footer()
         yield Static("The terminal is too small for kputui: make it at least 40x12.", id="too-small")

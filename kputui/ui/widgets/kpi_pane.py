@@ -1,4 +1,8 @@
-"""One KPI on the dashboard: value, change, target and progress, status and sparkline."""
+"""One KPI on the dashboard: value, change, target and progress, status and sparkline.
+
+A pane is a single widget that renders its own lines: a dashboard holds hundreds of
+them, and one widget per pane keeps styling and layout cheap.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,22 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widget import Widget
 
 from kputui.kpi.format import format_value
-from kputui.ui.widgets.sparkline import KpiSparkline
+from kputui.ui.widgets.sparkline import SparklineCache
 
 if TYPE_CHECKING:
-    from textual.app import ComposeResult
+    from rich.style import Style
     from textual.events import Click
 
     from kputui.kpi.spec import FormatSpec
     from kputui.kpi.state import KpiState
 
-__all__ = ["KpiPane", "STATUS_LABELS"]
+__all__ = ["KpiPane", "STATUS_LABELS", "progress_bar"]
 
 STATUS_LABELS = {
     "on_track": "● on track",
@@ -38,7 +41,9 @@ STATUS_LABELS = {
 """How each status reads on screen: a symbol too, so it survives a terminal without colour."""
 
 TARGET_SIGNS = {"reach": "→", "stay_above": "≥", "stay_below": "≤", "range": "in"}
+BAR_STYLES = {"on_track": "good", "at_risk": "warn", "off_track": "bad"}
 BAR_WIDTH = 12
+SPARKLINE_ROWS = 3
 
 
 def progress_bar(share: float, width: int = BAR_WIDTH) -> str:
@@ -50,7 +55,7 @@ def progress_bar(share: float, width: int = BAR_WIDTH) -> str:
     return bar.ljust(width, "░")
 
 
-class KpiPane(Vertical, can_focus=True):
+class KpiPane(Widget, can_focus=True):
     """A focusable pane that shows one KPI's state."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -59,6 +64,7 @@ class KpiPane(Vertical, can_focus=True):
         "kpi-pane--bad",
         "kpi-pane--warn",
         "kpi-pane--muted",
+        "kpi-pane--sparkline",
     }
 
     DEFAULT_CSS = """
@@ -78,17 +84,16 @@ class KpiPane(Vertical, can_focus=True):
     KpiPane > .kpi-pane--bad { color: $error; }
     KpiPane > .kpi-pane--warn { color: $warning; }
     KpiPane > .kpi-pane--muted { color: $foreground-muted; }
+    KpiPane > .kpi-pane--sparkline { color: $primary; }
     KpiPane.-on_track { border-subtitle-color: $success; }
     KpiPane.-at_risk { border-subtitle-color: $warning; }
     KpiPane.-off_track, KpiPane.-error { border-subtitle-color: $error; }
     KpiPane.-no_target, KpiPane.-no_data, KpiPane.-stale { border-subtitle-color: $foreground-muted; }
-    KpiPane .kpi-pane--summary { height: 3; }
-    KpiPane .kpi-pane--footer { height: 1; color: $foreground-muted; }
     """
 
     BINDINGS = [Binding("enter", "select", "Details")]
 
-    state: reactive[KpiState | None] = reactive(None, always_update=False)
+    state: reactive[KpiState | None] = reactive(None)
     """The KPI's latest state; None until it is first evaluated."""
 
     @dataclass
@@ -97,86 +102,90 @@ class KpiPane(Vertical, can_focus=True):
 
         kpi_id: str
 
-    def __init__(self, kpi_id: str, name: str, fmt: FormatSpec, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self, kpi_id: str, name: str, fmt: FormatSpec, *, state: KpiState | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=f"-{state.status}" if state else None)
         self.kpi_id = kpi_id
         """The id of the KPI this pane shows."""
-        self._format = fmt
         self.border_title = Content(name)
-
-    def compose(self) -> ComposeResult:
-        yield Static(classes="kpi-pane--summary", markup=False)
-        yield KpiSparkline()
-        yield Static(classes="kpi-pane--footer", markup=False)
-
-    def on_mount(self) -> None:
-        self.watch(self.app, "theme", lambda: self._show(self.state), init=False)
-
-    def on_resize(self) -> None:
-        self._show(self.state)
+        self.sparkline = SparklineCache()
+        """The pane's chart, rebuilt only when its points or size change."""
+        self._format = fmt
+        self._status: str | None = None
+        if state is not None:
+            self._show_status(state.status)
+            self.set_reactive(KpiPane.state, state)
 
     def watch_state(self, state: KpiState | None) -> None:
-        self._show(state)
+        if state is not None:
+            self._show_status(state.status)
 
-    def _style(self, name: str):
+    def _show_status(self, status: str) -> None:
+        if status == self._status:
+            return
+        # Changing classes re-applies CSS to the pane: only when the status changes.
+        self.border_subtitle = Content(STATUS_LABELS.get(status, status))
+        if self._status is not None:
+            self.remove_class(f"-{self._status}")
+        self.add_class(f"-{status}")
+        self._status = status
+
+    def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"kpi-pane--{name}")
 
-    def _change_style(self, state: KpiState):
+    def _change_style(self, state: KpiState) -> Style:
         """Good or bad colour for the change, by the KPI's direction."""
         if not state.change:
             return self._style("muted")
         better = state.change > 0 if state.direction == "up" else state.change < 0
         return self._style("good" if better else "bad")
 
-    def _lines(self, state: KpiState) -> list[Text]:
-        """The three summary lines: value and change, target and progress, verdict."""
-        value = Text(state.formatted, self._style("value"))
+    def _value_line(self, state: KpiState) -> Text:
+        line = Text(state.formatted, self._style("value"))
         if state.change is not None:
             arrow = "▲" if state.change > 0 else "▼" if state.change < 0 else "▶"
-            value.append(f"  {arrow} {state.formatted_change}", self._change_style(state))
+            line.append(f"  {arrow} {state.formatted_change}", self._change_style(state))
         elif state.value is not None:
-            value.append("  no comparison", self._style("muted"))
-        if state.target is None and state.target_mode is None:
-            target = Text("no target", self._style("muted"))
-        else:
-            sign = TARGET_SIGNS.get(state.target_mode or "", "")
-            target = Text(f"target {sign} {state.formatted_target}")
-            if state.progress is not None:
-                bar_style = {"on_track": "good", "at_risk": "warn", "off_track": "bad"}.get(state.status, "muted")
-                target.append(f"  {progress_bar(state.progress)}", self._style(bar_style))
-                target.append(f" {state.progress:.0%}", self._style("muted"))
-        if state.projected is not None and state.judged:
-            projected = state.projected
-            last_day = state.period_end - timedelta(seconds=1)
-            verdict = Text(f"projected {format_value(projected, self._format)} by {last_day:%d %b}")
-            if state.expected is not None:
-                verdict.append(f" · {state.expected:.0%} elapsed", self._style("muted"))
-        else:
-            verdict = Text(state.reason, self._style("muted"))
-        return [value, target, verdict]
+            line.append("  no comparison", self._style("muted"))
+        return line
 
-    def _summary(self, state: KpiState, width: int) -> Text:
-        lines = self._lines(state)
+    def _target_line(self, state: KpiState) -> Text:
+        if state.target is None and state.target_mode is None:
+            return Text("no target", self._style("muted"))
+        sign = TARGET_SIGNS.get(state.target_mode or "", "")
+        line = Text(f"target {sign} {state.formatted_target}")
+        if state.progress is not None:
+            line.append(f"  {progress_bar(state.progress)}", self._style(BAR_STYLES.get(state.status, "muted")))
+            line.append(f" {state.progress:.0%}", self._style("muted"))
+        return line
+
+    def _verdict_line(self, state: KpiState) -> Text:
+        if state.projected is None or not state.judged:
+            return Text(state.reason, self._style("muted"))
+        last_day = state.period_end - timedelta(seconds=1)
+        line = Text(f"projected {format_value(state.projected, self._format)} by {last_day:%d %b}")
+        if state.expected is not None:
+            line.append(f" · {state.expected:.0%} elapsed", self._style("muted"))
+        return line
+
+    def render(self) -> Text:
+        state = self.state
+        width = self.content_region.width
+        if state is None:
+            return Text("…", self._style("muted"))
+        updated = f" · updated {state.updated_at:%H:%M:%S}" if state.updated_at else ""
+        chart = self.sparkline.lines(state.sparkline, width, SPARKLINE_ROWS)
+        lines = [
+            self._value_line(state),
+            self._target_line(state),
+            self._verdict_line(state),
+            *(Text(row, self._style("sparkline")) for row in chart),
+            Text(state.period_label + updated, self._style("muted")),
+        ]
         for line in lines:
             line.truncate(max(width, 1), overflow="ellipsis")
-        return Text("\n").join(lines)
-
-    def _footer(self, state: KpiState) -> str:
-        updated = f" · updated {state.updated_at:%H:%M:%S}" if state.updated_at else ""
-        return state.period_label + updated
-
-    def _show(self, state: KpiState | None) -> None:
-        if state is None or not self.is_mounted:
-            return
-        summary, sparkline, footer = self.children
-        assert isinstance(summary, Static) and isinstance(footer, Static)
-        summary.update(self._summary(state, summary.size.width or self.size.width - 4))
-        footer.update(self._footer(state))
-        assert isinstance(sparkline, KpiSparkline)
-        sparkline.data = tuple(state.sparkline)
-        self.border_subtitle = Content(STATUS_LABELS.get(state.status, state.status))
-        self.remove_class(*(f"-{status}" for status in STATUS_LABELS))
-        self.add_class(f"-{state.status}")
+        return Text("\n", no_wrap=True).join(lines)
 
     def action_select(self) -> None:
         """Ask for this KPI's detail view."""

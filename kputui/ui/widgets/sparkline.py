@@ -1,4 +1,4 @@
-"""A sparkline drawn with plotext's braille canvas, rebuilt only when data or size change."""
+"""Sparklines drawn with plotext's braille canvas, rebuilt only when data or size change."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from typing import ClassVar
 
 import plotext
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
 
-__all__ = ["KpiSparkline", "plot_lines"]
+__all__ = ["SparklineCache", "plot_lines"]
 
 
 def plot_lines(points: tuple[float | None, ...], width: int, height: int) -> list[str]:
@@ -38,37 +36,21 @@ def plot_lines(points: tuple[float | None, ...], width: int, height: int) -> lis
     return lines + [" " * width] * (height - len(lines))
 
 
-class KpiSparkline(Widget):
-    """The recent history of a KPI as a small line chart."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"kpi-sparkline--line"}
-
-    DEFAULT_CSS = """
-    KpiSparkline {
-        height: 3;
-        width: 1fr;
-    }
-    KpiSparkline > .kpi-sparkline--line {
-        color: $primary;
-    }
-    """
+class SparklineCache:
+    """One sparkline's drawn lines, kept until its points or size change."""
 
     builds: ClassVar[int] = 0
     """How many charts every sparkline has built; benchmarks check that idle refreshes add none."""
 
-    data: reactive[tuple[float | None, ...]] = reactive(tuple)
-    """The points to draw, oldest first; None is a gap."""
-
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self._cache_key: tuple | None = None
+    def __init__(self) -> None:
+        self._key: tuple | None = None
         self._lines: list[str] = []
 
-    def render(self) -> Text:
-        width, height = self.size
-        key = (self.data, width, height)
-        if key != self._cache_key:
-            self._lines = plot_lines(self.data, width, height)
-            self._cache_key = key
-            KpiSparkline.builds += 1
-        return Text("\n".join(self._lines), style=self.get_component_rich_style("kpi-sparkline--line"), no_wrap=True)
+    def lines(self, points: tuple[float | None, ...], width: int, height: int) -> list[str]:
+        """The chart of `points` at this size, drawn again only if something changed."""
+        key = (points, width, height)
+        if key != self._key:
+            self._lines = plot_lines(points, width, height)
+            self._key = key
+            SparklineCache.builds += 1
+        return self._lines
