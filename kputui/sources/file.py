@@ -97,9 +97,6 @@ class FileSource(Source):
         self._problem: str | None = None
         """The last read's skipped-row report, repeated until the file changes."""
 
-    async def backfill(self, now: float, since: float | None) -> list[Sample]:
-        return await self.poll(now)
-
     async def poll(self, now: float) -> list[Sample]:
         return await asyncio.to_thread(self._poll)
 

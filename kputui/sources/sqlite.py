@@ -34,9 +34,6 @@ class SqliteSource(Source):
         self.path = Path(spec.options["path"])
         self._seen: dict[str, set[float]] = {}
 
-    async def backfill(self, now: float, since: float | None) -> list[Sample]:
-        return await self.poll(now)
-
     async def poll(self, now: float) -> list[Sample]:
         deadline = time.monotonic() + self.spec.timeout
         samples, problems = await asyncio.to_thread(self._run, now, deadline)

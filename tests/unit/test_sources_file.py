@@ -35,7 +35,7 @@ async def test_csv_rows_become_samples_and_are_imported_once(tmp_path: Path) -> 
     path = tmp_path / "ads.csv"
     path.write_text("date,spend\n2026-01-01,10\n2026-01-02,12.5\n")
     source = file_source(path)
-    first = await source.backfill(NOW, None)
+    first = await source.poll(NOW)
     assert [(s.time, s.value) for s in first] == [(JAN_1, 10.0), (JAN_1 + DAY, 12.5)]
     assert await source.poll(NOW) == []  # unchanged: not even read
     with path.open("a") as handle:

@@ -38,7 +38,7 @@ def sqlite_source(path: Path, timeout: str = "5s", **queries: str) -> Any:
 async def test_one_value_and_time_value_rows(database: Path) -> None:
     source = sqlite_source(database, total="select sum(amount) from orders",
                            orders="select at, amount from orders order by at")
-    samples = await source.backfill(NOW, None)
+    samples = await source.poll(NOW)
     assert [(s.series, s.value) for s in samples] == [("total", 17.5), ("orders", 10.0), ("orders", 5.5),
                                                       ("orders", 2.0)]
     assert samples[0].time == NOW
