@@ -10,8 +10,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kputui.config_edit._dump import LOADER, comparable
 from kputui.config_edit._errors import ConfigEditError, EntryNotFound
-from kputui.config_edit._yamltext import LOADER, Edit, ParsedText, comparable
+from kputui.config_edit._yamltext import Edit, ParsedText
 
 __all__ = ["REMOVE", "TextEdit", "clean", "ids", "items", "prefers_flow", "scalar"]
 

@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from kputui.config_edit._edit import REMOVE, TextEdit, clean, ids, items, prefers_flow, scalar
 from kputui.config_edit._errors import ConfigEditError, EntryNotFound
 from kputui.config_edit._lists import insert_entry, list_insert, list_move, list_remove, new_map
-from kputui.config_edit._yamltext import merge, plain, same, to_yaml
+from kputui.config_edit._dump import merge, plain, same, to_yaml
 
 if TYPE_CHECKING:
     from kputui.config_edit._document import ConfigDocument
@@ -200,14 +200,14 @@ def delete_kpi(doc: ConfigDocument, kpi_id: str) -> str:
     """Remove a KPI from `kpis:` and from every dashboard that lists it."""
     edit = TextEdit(doc.text)
     index, _ = edit.kpi(kpi_id)
-    edit.edits.append(list_remove(edit.p, edit.entry("kpis"), index, ("kpis",)))
+    edit.edits.extend(list_remove(edit.p, edit.entry("kpis"), index, ("kpis",)))
     del edit.expected["kpis"][index]
     for board_index, _, board in edit.boards():
         listed = edit.p.entry(board, "kpis")
         on_board = ids(listed)
         if kpi_id in on_board:
             position = on_board.index(kpi_id)
-            edit.edits.append(list_remove(edit.p, listed, position, ("dashboards", board_index, "kpis")))
+            edit.edits.extend(list_remove(edit.p, listed, position, ("dashboards", board_index, "kpis")))
             del edit.expected["dashboards"][board_index]["kpis"][position]
     return edit.finish()
 

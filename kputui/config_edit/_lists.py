@@ -14,7 +14,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kputui.config_edit._errors import ConfigEditError
-from kputui.config_edit._yamltext import Edit, ParsedText, merge, to_yaml
+from kputui.config_edit._dump import merge, to_yaml
+from kputui.config_edit._yamltext import Edit, ParsedText
 
 __all__ = ["insert_entry", "list_insert", "list_move", "list_remove", "rewrite_entry", "text_list"]
 
@@ -80,22 +81,25 @@ def list_insert(p: ParsedText, entry: tuple[ScalarNode, Node], index: int, value
 
 
 def list_remove(p: ParsedText, entry: tuple[ScalarNode, Node], index: int,
-                path: tuple[Any, ...]) -> Edit:
+                path: tuple[Any, ...]) -> list[Edit]:
     """Remove item `index` of the list at `entry`; an emptied list becomes `[]`."""
-    _, node = entry
+    key, node = entry
     if _scalar_flow_list(node):
         texts = _item_texts(p, node)
         del texts[index]
-        return text_list(p, node, texts)
-    if _block_list(node) and len(node.value) > 1:
+        return [text_list(p, node, texts)]
+    if _block_list(node):
         start, end = p.chunk(node.value[index])
-        return start, end, ""
+        if len(node.value) > 1:
+            return [(start, end, "")]
+        colon = p.text.index(":", key.end_mark.index) + 1
+        return [(colon, colon, " []"), (start, end, "")]
     items = _rt_items(p, path)
     del items[index]
     seq = _block(items)
     if not items:
         seq.fa.set_flow_style()
-    return rewrite_entry(p, entry, seq)
+    return [rewrite_entry(p, entry, seq)]
 
 
 def list_move(p: ParsedText, entry: tuple[ScalarNode, Node], source: int, target: int,

@@ -10,7 +10,7 @@ from yaml.nodes import MappingNode
 from kputui.config_edit._edit import TextEdit
 from kputui.config_edit._errors import ConfigEditError
 from kputui.config_edit._lists import insert_entry, new_map, rewrite_entry
-from kputui.config_edit._yamltext import merge
+from kputui.config_edit._dump import merge
 
 if TYPE_CHECKING:
     from kputui.config_edit._document import ConfigDocument

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -273,3 +275,10 @@ def test_numbers_stay_numbers(doc: ConfigDocument) -> None:
     new = update_kpi(doc, "deals", {"format": {"style": "number", "decimals": 3, "compact": True}})
     assert load(new).kpi("deals").format.decimals == 3
     assert load(new).kpi("deals").format.compact is True
+
+
+def test_the_write_path_does_not_import_textual() -> None:
+    code = ("import sys, kputui.config_edit; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

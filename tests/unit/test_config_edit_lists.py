@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_config_edit import (ENV, FIXTURE, around, assert_others_unchanged, doc, expected_kpi, kpi_lines,  # noqa: F401
                               line_of, load, touched)
 
@@ -120,6 +122,7 @@ def test_deleting_every_kpi_leaves_empty_lists(doc: ConfigDocument, tmp_path: Pa
     assert config.kpis == ()
     assert [board.kpis for board in config.dashboards] == [(), ()]
     assert "kpis: []" in doc.text
+    assert "  # --- Sales ---\n" in doc.text and "      # ops sits on the shop page too\n" in doc.text
     assert doc.text.startswith(FIXTURE.read_text(encoding="utf-8").split("\nkpis:")[0])
 
 
@@ -213,3 +216,48 @@ def test_add_manual_series_without_sources(tmp_path: Path) -> None:
     assert config.source_of("calls").type == "manual"
     assert new == ("version: 1\n# no sources yet\nsources:\n  manual:\n    type: manual\n    series:\n"
                    "      calls: {kind: event}\n\nkpis: []\n")
+
+
+# --- any sequence of list edits matches a plain model of the lists
+
+KPI_IDS = ("conversion", "revenue", "error_ratio", "deals", "k1", "k2", "k3")
+operations = st.lists(st.one_of(
+    st.tuples(st.just("add"), st.sampled_from(("Shop", "Sales", None)), st.sampled_from(KPI_IDS[4:])),
+    st.tuples(st.just("delete"), st.sampled_from(KPI_IDS)),
+    st.tuples(st.just("move"), st.sampled_from(("Shop", "Sales")), st.sampled_from(KPI_IDS),
+              st.integers(-3, 3)),
+), max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=operations)
+def test_any_sequence_of_list_edits_matches_a_model(steps: list[tuple]) -> None:
+    base = load(FIXTURE.read_text(encoding="utf-8"))
+    kpis = [kpi.id for kpi in base.kpis]
+    boards = {board.name: list(board.kpis) for board in base.dashboards}
+    doc = ConfigDocument(FIXTURE, FIXTURE.read_text(encoding="utf-8"), 0, 0, "")
+    for step in steps:
+        if step[0] == "add" and step[2] not in kpis:
+            text = add_kpi(doc, {"id": step[2], "formula": "orders", "period": "day"}, step[1])
+            kpis.append(step[2])
+            if step[1] is not None:
+                boards[step[1]].append(step[2])
+        elif step[0] == "delete" and step[1] in kpis:
+            text = delete_kpi(doc, step[1])
+            kpis.remove(step[1])
+            for listed in boards.values():
+                if step[1] in listed:
+                    listed.remove(step[1])
+        elif step[0] == "move" and step[2] in boards[step[1]]:
+            text = move_kpi(doc, step[1], step[2], step[3])
+            listed = boards[step[1]]
+            index = listed.index(step[2])
+            listed.insert(max(0, min(len(listed) - 1, index + step[3])), listed.pop(index))
+        else:
+            continue
+        doc = ConfigDocument(doc.path, text, 0, 0, "")
+        config = load(text)
+        assert [kpi.id for kpi in config.kpis] == kpis
+        assert {board.name: list(board.kpis) for board in config.dashboards} == boards
+        assert config.sources == base.sources
+        assert "# ops sits on the shop page too" in text and "# --- Sales ---" in text
