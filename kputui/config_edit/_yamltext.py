@@ -88,13 +88,20 @@ class ParsedText:
         return not self.text[self.line_start(index):index].strip()
 
     def item_start(self, node: Node) -> int:
-        """The start of the line holding the `-` of a block sequence item."""
-        index = node.start_mark.index
-        while index > 0 and self.text[index - 1] in " \t\r\n":
-            index -= 1
-        if index > 0 and self.text[index - 1] == "-":
-            index -= 1
-        return self.line_start(index)
+        """The start of the line holding the `-` of a block sequence item (which may stand
+        above the item, with blank or comment lines between)."""
+        start = self.line_start(node.start_mark.index)
+        if self.text[start:node.start_mark.index].lstrip().startswith("-"):
+            return start
+        line = start
+        while line > 0:
+            line = self.line_start(line - 1)
+            text = self.text[line:self.line_end(line)].strip()
+            if text.startswith("-"):
+                return line
+            if text and not text.startswith("#"):
+                break
+        return start
 
     def chunk(self, item: Node) -> tuple[int, int]:
         """The whole lines of one block sequence item, with the comment lines right after
