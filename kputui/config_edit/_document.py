@@ -58,7 +58,8 @@ def _document(path: Path, data: bytes, info: os.stat_result) -> ConfigDocument:
     return ConfigDocument(path, text, info.st_mtime_ns, len(data), hashlib.sha256(data).hexdigest())
 
 
-def save_document(doc: ConfigDocument, new_text: str, *, env: Mapping[str, str] | None = None) -> ConfigDocument:
+def save_document(doc: ConfigDocument, new_text: str, *,
+                  env: Mapping[str, str] | None = None) -> ConfigDocument:
     """Validate `new_text` and write it over the file `doc` was read from.
 
     The write is atomic (a temporary file in the same folder, fsync, `os.replace`, fsync of

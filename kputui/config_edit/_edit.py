@@ -106,6 +106,7 @@ def clean(value: Any) -> Any:
 
 def prefers_flow(p: ParsedText, key: str) -> bool:
     """Whether the file writes this KPI key's mappings and lists inline (`{style: percent}`)."""
-    styles = [entry[1].flow_style for item in items(p.entry(p.root, "kpis"))
-              if (entry := p.entry(item, key)) is not None and isinstance(entry[1], (MappingNode, SequenceNode))]
+    entries = (p.entry(item, key) for item in items(p.entry(p.root, "kpis")))
+    values = [entry[1] for entry in entries if entry is not None]
+    styles = [value.flow_style for value in values if isinstance(value, (MappingNode, SequenceNode))]
     return not styles or styles.count(True) >= styles.count(False)

@@ -115,7 +115,8 @@ def _update_mapping(edit: TextEdit, node: MappingNode, old: dict[str, Any], want
     rank = {name: position for position, name in enumerate(order)}
     inserts: dict[int, list[str]] = {}
     for name in sorted((n for n in want if n not in old), key=lambda n: rank.get(n, len(rank))):
-        earlier = [value for n, _, value in pairs if n in kept and rank.get(n, -1) < rank.get(name, len(rank))]
+        place = rank.get(name, len(rank))
+        earlier = [value for n, _, value in pairs if n in kept and rank.get(n, -1) < place]
         anchor = earlier[-1] if earlier else [value for n, _, value in pairs if n in kept][-1]
         at, _ = p.after_line(anchor)
         new = merge(None, want[name], prefers_flow(p, name))
@@ -234,7 +235,8 @@ def move_kpi(doc: ConfigDocument, dashboard: str, kpi_id: str, offset: int) -> s
     return edit.finish()
 
 
-def _move(edit: TextEdit, entry: Any, index: int, offset: int, path: tuple[Any, ...], data: list[Any]) -> None:
+def _move(edit: TextEdit, entry: Any, index: int, offset: int, path: tuple[Any, ...],
+          data: list[Any]) -> None:
     target = max(0, min(len(data) - 1, index + offset))
     if target != index:
         edit.edits.extend(list_move(edit.p, entry, index, target, path))

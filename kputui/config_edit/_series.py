@@ -51,7 +51,8 @@ def add_manual_series(doc: ConfigDocument, name: str, kind: str = "event", sourc
         raise ConfigEditError(f'source "{source}" is a {kind_of} source, not a manual one')
     series = p.entry(found[1], "series")
     flow_items = True
-    if series is not None and isinstance(series[1], MappingNode) and not series[1].flow_style and series[1].value:
+    block = series is not None and isinstance(series[1], MappingNode) and not series[1].flow_style
+    if block and series is not None and series[1].value:
         last = series[1].value[-1][1]
         flow_items = not isinstance(last, MappingNode) or bool(last.flow_style)
         edit.edits.append(insert_entry(p, series[1], name, new_map(series_value, flow_items)))

@@ -82,7 +82,8 @@ def assert_others_unchanged(old: Config, new: Config, *, except_kpis: set[str] =
                             dashboards: bool = True) -> None:
     assert new.settings == old.settings
     assert new.sources == old.sources
-    assert [k for k in new.kpis if k.id not in except_kpis] == [k for k in old.kpis if k.id not in except_kpis]
+    kept = [kpi for kpi in old.kpis if kpi.id not in except_kpis]
+    assert [kpi for kpi in new.kpis if kpi.id not in except_kpis] == kept
     if dashboards:
         assert new.dashboards == old.dashboards
 
@@ -231,7 +232,8 @@ def test_update_adds_keys_in_their_usual_place(doc: ConfigDocument) -> None:
 
 def test_update_renames_the_id_on_every_dashboard(doc: ConfigDocument) -> None:
     new = update_kpi(doc, "revenue", {"id": "monthly_revenue"})
-    assert touched(doc.text, new) == {line_of(doc.text, "  - id: revenue"), line_of(doc.text, "      - revenue"),
+    assert touched(doc.text, new) == {line_of(doc.text, "  - id: revenue"),
+                                      line_of(doc.text, "      - revenue"),
                                       line_of(doc.text, "    kpis: [deals, revenue, conversion]")}
     config = load(new)
     assert [board.kpis for board in config.dashboards] == [
@@ -282,3 +284,22 @@ def test_the_write_path_does_not_import_textual() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_config.yaml"
+
+
+@pytest.mark.parametrize("kpi_id", [kpi.id for kpi in load_config_text(SAMPLE.read_text(encoding="utf-8")).kpis])
+def test_every_sample_kpi_takes_a_new_target_on_its_own_line(kpi_id: str, tmp_path: Path) -> None:
+    path = tmp_path / "kputui.yaml"
+    shutil.copy(SAMPLE, path)
+    sample = read_document(path)
+    assert update_kpi(sample, kpi_id, kpi_fields(sample, kpi_id)) == sample.text
+    fields = kpi_fields(sample, kpi_id)
+    fields["target"]["value"] *= 2
+    new = update_kpi(sample, kpi_id, fields)
+    target_lines = [n for n in kpi_lines(sample.text, kpi_id) if "target:" in sample.text.split("\n")[n - 1]]
+    assert touched(sample.text, new) == set(target_lines)
+    old_config, new_config = load(sample.text), load(new)
+    assert new_config.kpi(kpi_id).target.value == old_config.kpi(kpi_id).target.value * 2
+    assert_others_unchanged(old_config, new_config, except_kpis={kpi_id})

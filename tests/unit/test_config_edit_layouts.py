@@ -29,8 +29,10 @@ def lines_between(text: str, first: str, last: str) -> set[int]:
 
 
 def test_update_in_a_four_space_layout(compact: ConfigDocument) -> None:
-    new = update_kpi(compact, "deals", {"name": "Deals", "target": {"value": 35, "mode": "reach", "at_risk": 0.8}})
-    assert touched(compact.text, new) <= around(lines_between(compact.text, "-   id: deals", "        mode: reach"))
+    target = {"value": 35, "mode": "reach", "at_risk": 0.8}
+    new = update_kpi(compact, "deals", {"name": "Deals", "target": target})
+    deals = lines_between(compact.text, "-   id: deals", "        mode: reach")
+    assert touched(compact.text, new) <= around(deals)
     assert "-   id: deals\n    name: Deals\n" in new
     assert "        value: 35\n        mode: reach\n        at_risk: 0.8\n" in new
     target = load(new).kpi("deals").target
@@ -64,8 +66,9 @@ def test_update_a_flow_style_kpi(compact: ConfigDocument) -> None:
 
 def test_removing_the_key_on_the_dash_line_pulls_the_next_one_up(tmp_path: Path) -> None:
     path = tmp_path / "k.yaml"
-    path.write_text(COMPACT.read_text(encoding="utf-8").replace(
-        "-   id: deals\n    formula", "-   name: Deals   # shown on the pane\n    id: deals\n    formula"), "utf-8")
+    named_first = "-   name: Deals   # shown on the pane\n    id: deals\n    formula"
+    text = COMPACT.read_text(encoding="utf-8")
+    path.write_text(text.replace("-   id: deals\n    formula", named_first), "utf-8")
     doc = read_document(path)
     new = update_kpi(doc, "deals", {"name": None})
     assert "-   id: deals\n    formula: deals_won\n" in new

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_config_edit import (ENV, FIXTURE, around, assert_others_unchanged, doc, expected_kpi, kpi_lines,  # noqa: F401
-                              line_of, load, touched)
+from test_config_edit import doc  # noqa: F401  (the fixture)
+from test_config_edit import (ENV, FIXTURE, around, assert_others_unchanged, expected_kpi, kpi_lines, line_of,
+                              load, touched)
 
 from kputui.config import load_config_text
 from kputui.config_edit import (ConfigDocument, ConfigEditError, EntryNotFound, add_kpi, add_manual_series,
@@ -103,7 +104,8 @@ def test_delete_removes_the_item_and_every_listing(doc: ConfigDocument) -> None:
         line_of(doc.text, "      - revenue"), line_of(doc.text, "    kpis: [deals, revenue, conversion]")}
     config = load(new)
     assert [kpi.id for kpi in config.kpis] == ["conversion", "error_ratio", "deals"]
-    assert [board.kpis for board in config.dashboards] == [("conversion", "error_ratio"), ("deals", "conversion")]
+    assert [board.kpis for board in config.dashboards] == [("conversion", "error_ratio"),
+                                                            ("deals", "conversion")]
     assert "      # ops sits on the shop page too\n" in new
     assert "  # --- Sales ---\n" in new
     assert_others_unchanged(load(doc.text), config, except_kpis={"revenue"}, dashboards=False)

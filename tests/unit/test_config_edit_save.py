@@ -118,7 +118,8 @@ def test_save_through_a_symlink_writes_the_target(doc: ConfigDocument, tmp_path:
     assert "name: Deals\n" in doc.path.read_text(encoding="utf-8")
 
 
-def test_a_failed_write_leaves_no_temporary_file(doc: ConfigDocument, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_leaves_no_temporary_file(doc: ConfigDocument,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     def broken_replace(source: str, target: str) -> None:
         raise OSError(28, "No space left on device")
 
