@@ -74,10 +74,10 @@ def update_kpi(doc: ConfigDocument, kpi_id: str, fields: Mapping[str, Any]) -> s
         _rename(edit, kpi_id, new_id)
     edit.expected["kpis"][index] = want
     rt_item = edit.p.rt["kpis"][index]
-    if item.flow_style:
+    if item.flow_style and want != old:
         edit.edits.append((item.start_mark.index, item.end_mark.index,
                            to_yaml(merge(rt_item, want, True), edit.p.indent)))
-    else:
+    elif not item.flow_style:
         _update_mapping(edit, item, old, want, rt_item, KPI_KEYS)
     return edit.finish()
 

@@ -289,7 +289,10 @@ def test_the_write_path_does_not_import_textual() -> None:
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_config.yaml"
 
 
-@pytest.mark.parametrize("kpi_id", [kpi.id for kpi in load_config_text(SAMPLE.read_text(encoding="utf-8")).kpis])
+SAMPLE_IDS = [kpi.id for kpi in load_config_text(SAMPLE.read_text(encoding="utf-8")).kpis]
+
+
+@pytest.mark.parametrize("kpi_id", SAMPLE_IDS)
 def test_every_sample_kpi_takes_a_new_target_on_its_own_line(kpi_id: str, tmp_path: Path) -> None:
     path = tmp_path / "kputui.yaml"
     shutil.copy(SAMPLE, path)

@@ -57,6 +57,7 @@ def test_add_follows_the_file_style(compact: ConfigDocument) -> None:
 
 
 def test_update_a_flow_style_kpi(compact: ConfigDocument) -> None:
+    assert update_kpi(compact, "flowing", {"period": "week", "tags": ["a"]}) == compact.text
     new = update_kpi(compact, "flowing", {"name": "Flow", "tags": None, "id": "flow"})
     assert touched(compact.text, new) == {line_of(compact.text, "    - flowing"), line_of(
         compact.text, "- {id: flowing, formula: deals_won + calls, period: week, tags: [a]}")}
