@@ -47,7 +47,7 @@ class Board:
 
     def _source_error(self, spec: KpiSpec) -> str | None:
         """The last error of a failing source feeding `spec`, if any."""
-        for name in sorted(spec.formula.series):
+        for name in sorted(spec.formula.series & self.config.series.keys()):
             status = self.statuses.get(self.config.series[name].source)
             if status is not None and status.consecutive_failures and status.last_error:
                 return f"{status.source}: {status.last_error}"

@@ -94,13 +94,16 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     """`kputui [CONFIG]`: the live dashboard."""
     from kputui.collector import Collector
     from kputui.ui.app import KputuiApp
+    from kputui.ui.preferences import Preferences, default_path
 
     config = load(args)
     user_themes = Path(platformdirs.user_config_dir("kputui")) / "themes"
     theme_folders = (user_themes,) + ((config.path.parent / "themes",) if config.path else ())
     with writer_or_reader(config, args) as (store, writer):
         collector = Collector(config, store) if writer else None
-        app = KputuiApp(config, store, collector=collector, theme_folders=theme_folders)
+        app = KputuiApp(
+            config, store, collector=collector, theme_folders=theme_folders, preferences=Preferences(default_path())
+        )
         app.run()
     return app.return_code or 0
 

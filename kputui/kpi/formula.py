@@ -228,6 +228,9 @@ class _Parser:
         if func in AGGREGATIONS and (func not in MATH_ARITY or single_name):
             token = self.peek()
             if not single_name:
+                after = self.peek(1)
+                if token[0] == "name" and after[0] == "end":
+                    raise FormulaError(f"missing ')' to close {func}(", after[2])
                 raise FormulaError(f"{func}() takes one series name, e.g. {func}(revenue)", token[2])
             self.take()
             close = self.take()

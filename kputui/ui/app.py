@@ -18,12 +18,16 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from kputui.board import Board
-from kputui.errors import ConfigError
+from kputui.config_edit import ConfigDocument, kpi_fields
+from kputui.errors import ConfigError, KputuiError
 from kputui.series import Sample
 from kputui.ui.commands import dashboard_commands
 from kputui.ui.preferences import Preferences
+from kputui.ui.editing import ConfigEditing
+from kputui.ui.screens.confirm import ConfirmScreen
 from kputui.ui.screens.dashboard import DashboardScreen
 from kputui.ui.screens.detail import DetailScreen
+from kputui.ui.screens.editor import KpiEditorScreen
 from kputui.ui.screens.help import HelpScreen
 from kputui.ui.screens.manual_value import ManualEntry, ManualValueScreen
 from kputui.ui.themes import BUILTIN_THEMES, load_themes
@@ -55,6 +59,11 @@ class KputuiApp(App[None]):
         Binding("r", "refresh_now", "Refresh"),
         Binding("t", "cycle_theme", "Theme"),
         Binding("v", "manual_value", "Value", show=False),
+        Binding("e", "edit_kpi", "Edit"),
+        Binding("a", "add_kpi", "Add", show=False),
+        Binding("d", "delete_kpi", "Delete", show=False),
+        Binding("left_square_bracket", "move_kpi(-1)", "Move back", show=False),
+        Binding("right_square_bracket", "move_kpi(1)", "Move on", show=False),
         Binding("slash", "command_palette", "Commands", show=False),
     ]
 
@@ -64,6 +73,10 @@ class KputuiApp(App[None]):
         ("escape", "back to the dashboard"),
         ("1 … 9", "show dashboard 1 to 9"),
         ("tab / shift+tab", "next / previous dashboard"),
+        ("e", "edit the focused KPI (ctrl+s saves, escape cancels)"),
+        ("a", "add a KPI to this dashboard"),
+        ("d", "delete the focused KPI (asks first)"),
+        ("[ ]", "move the focused KPI back / on"),
         ("v", "type a value for the focused KPI's manual series"),
         ("r", "refresh now"),
         ("t", "next theme (remembered)"),
@@ -82,6 +95,7 @@ class KputuiApp(App[None]):
         theme_folders: Iterable[Path] = (),
         preferences: Preferences | None = None,
         refresh_interval: float | None = None,
+        editing: ConfigEditing | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -90,6 +104,8 @@ class KputuiApp(App[None]):
         self.clock = clock
         self.board = Board(config, store, clock=clock)
         self.preferences = preferences or Preferences(None)
+        self.editing = editing or (ConfigEditing(config.path) if config.path else None)
+        """Writes KPI edits to the config file; None when the config has no file."""
         self.kputui_themes: list[str] = []
         """Names of the themes loaded from theme files, in the order `t` cycles them."""
         self._theme_folders = (BUILTIN_THEMES, *theme_folders)
@@ -190,6 +206,8 @@ class KputuiApp(App[None]):
         return None if stat is None else (stat.st_mtime_ns, stat.st_size)
 
     def _check_config_file(self) -> None:
+        if len(self.screen_stack) > 1 and not isinstance(self.screen, DetailScreen):
+            return  # never pull the file from under a dialog; looked at again once it closes
         stamp = self._stamp()
         if stamp is not None and stamp != self._config_stamp:
             self._config_stamp = stamp
@@ -213,17 +231,102 @@ class KputuiApp(App[None]):
         self.apply_config(config)
         self.notify("config reloaded", timeout=2)
 
-    def apply_config(self, config: Config) -> None:
+    def apply_config(self, config: Config, focus: str | None = None) -> None:
         """Show `config` from now on, restarting only the sources that changed."""
         self.config = config
+        self._config_stamp = self._stamp()
         self.board = Board(config, self.store, clock=self.clock)
         self.board.update(None)
         if self.collector is not None:
             self.run_worker(self.collector.restart(config), name="collector-restart", group="collector")
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.dashboard.config = config
-        self.call_later(self.dashboard.recompose)
+        self.sub_title = config.path.name if config.path else ""
+        self.run_worker(self._show_config(focus), name="recompose", group="ui", exclusive=True)
+
+    async def _show_config(self, focus: str | None) -> None:
+        dashboard = self.dashboard
+        active = dashboard.active_index
+        dashboard.config = config = self.config
+        await dashboard.recompose()
+        if focus is not None and any(focus in board.kpis for board in config.dashboards):
+            dashboard.focus_kpi(focus, prefer=active)
+        else:
+            dashboard.action_show_dashboard(min(active, len(config.dashboards) - 1))
+
+    # Editing
+
+    def _document(self) -> ConfigDocument | None:
+        if self.editing is None:
+            self.notify("this config has no file to edit", severity="warning")
+            return None
+        try:
+            doc = self.editing.document()
+        except (OSError, KputuiError) as error:
+            self.notify(str(error), title="Cannot edit", severity="error", markup=False)
+            return None
+        if self.editing.notice:
+            self.notify(self.editing.notice, timeout=8, markup=False)
+            self.editing.notice = ""
+        return doc
+
+    def _open_editor(self, kpi_id: str | None, fields: dict, doc: ConfigDocument, after: str | None) -> None:
+        dashboard = self.config.dashboards[self.dashboard.active_index].name
+        editor = KpiEditorScreen(self.editing, doc, self.config, self.board, kpi_id=kpi_id, fields=fields,
+                                 dashboard=dashboard, after=after)
+
+        def done(saved: bool | None) -> None:
+            if saved and editor.saved_config is not None:
+                focus = kpi_id or fields.get("id") or editor.collect().get("id")
+                self.apply_config(editor.saved_config, focus=focus)
+                self.notify("saved", timeout=2)
+
+        self.push_screen(editor, done)
+
+    def action_edit_kpi(self) -> None:
+        kpi_id = self._focused_kpi()
+        doc = self._document() if kpi_id else None
+        if kpi_id is None or doc is None:
+            return
+        self._open_editor(kpi_id, kpi_fields(doc, kpi_id), doc, None)
+
+    def action_add_kpi(self) -> None:
+        doc = self._document()
+        if doc is not None:
+            self._open_editor(None, {"period": "month", "direction": "up"}, doc, self._focused_kpi())
+
+    def _save_edit(self, change: Callable[[ConfigDocument], Config], focus: str | None) -> None:
+        doc = self._document()
+        if doc is None:
+            return
+        try:
+            config = change(doc)
+        except ConfigError as error:
+            self.notify("\n".join(str(i) for i in error.issues[:6]), title="Not saved", severity="error",
+                        markup=False)
+        except KputuiError as error:
+            self.notify(str(error), title="Not saved", severity="error", markup=False)
+        else:
+            self.apply_config(config, focus=focus)
+
+    def action_delete_kpi(self) -> None:
+        kpi_id = self._focused_kpi()
+        if kpi_id is None or self.editing is None:
+            return
+        name = self.config.kpi(kpi_id).name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._save_edit(lambda doc: self.editing.delete(doc, kpi_id), None)
+
+        self.push_screen(ConfirmScreen(f"Delete the KPI {name!r} ({kpi_id}) from the config?", "Delete"), answered)
+
+    def action_move_kpi(self, offset: int) -> None:
+        kpi_id = self._focused_kpi()
+        if kpi_id is None or self.editing is None or not isinstance(self.screen, DashboardScreen):
+            return
+        dashboard = self.config.dashboards[self.dashboard.active_index].name
+        self._save_edit(lambda doc: self.editing.move(doc, dashboard, kpi_id, offset), kpi_id)
 
     # Navigation
 

@@ -191,3 +191,10 @@ def test_any_text_parses_or_raises_a_located_formula_error(text: str) -> None:
         return
     outcome = compute(formula, lambda name, how: 3.0)
     assert outcome.value is None or isinstance(outcome.value, float)
+
+
+def test_an_unclosed_aggregation_says_the_parenthesis_is_missing() -> None:
+    with pytest.raises(FormulaError) as raised:
+        parse_formula("sum(orders) / sum(visitors", {"orders": "event", "visitors": "event"})
+    assert raised.value.message == "missing ')' to close sum("
+    assert raised.value.offset == len("sum(orders) / sum(visitors")

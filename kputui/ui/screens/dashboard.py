@@ -42,6 +42,8 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self.config = config
         self.role = role
+        self.want_focus: str | None = None
+        """A KPI to focus once the grid on show is ready (after a switch or a rebuild)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,9 +72,17 @@ class DashboardScreen(Screen[None]):
         return tabs.get_pane(tabs.active).query_one(KpiGrid)
 
     def _focus_first(self) -> None:
+        """Focus the pane asked for by `focus_kpi`, else the first of the grid on show."""
         panes = self.grid.panes
-        if panes:
-            panes[0].focus()
+        wanted = [pane for pane in panes if pane.kpi_id == self.want_focus]
+        if not wanted:
+            self.want_focus = None
+            if self.focused in panes:
+                return
+        if wanted or panes:
+            pane = (wanted or panes)[0]
+            pane.focus()
+            pane.scroll_visible(animate=False)
 
     def show_states(self, states: dict[str, KpiState], kpi_ids: list[str] | None = None) -> None:
         """Hand new states to the panes that show them (all panes when `kpi_ids` is None)."""
@@ -84,7 +94,8 @@ class DashboardScreen(Screen[None]):
     def show_health(self, board: Board, warnings: list[str]) -> None:
         """Show the sources' health and the time of the newest data in the status bar."""
         newest = max((s.updated_at.timestamp() for s in board.states.values() if s.updated_at), default=None)
-        self.query_one(StatusBar).show(board.statuses, newest, "; ".join(warnings), self.config.settings.timezone)
+        for bar in self.query(StatusBar):  # none while the screen is being rebuilt
+            bar.show(board.statuses, newest, "; ".join(warnings), self.config.settings.timezone)
 
     def action_move(self, direction: str) -> None:
         """Focus the pane next to the focused one."""
@@ -98,14 +109,23 @@ class DashboardScreen(Screen[None]):
             target.focus()
             target.scroll_visible()
 
-    def focus_kpi(self, kpi_id: str) -> None:
-        """Show the first dashboard holding `kpi_id` and focus its pane."""
-        for index, dashboard in enumerate(self.config.dashboards):
-            if kpi_id in dashboard.kpis:
+    @property
+    def active_index(self) -> int:
+        """The index of the dashboard on show."""
+        active = self.query_one(TabbedContent).active or "dashboard-0"
+        return int(active.rsplit("-", 1)[1])
+
+    def focus_kpi(self, kpi_id: str, prefer: int | None = None) -> None:
+        """Show a dashboard holding `kpi_id` (`prefer` if it does) and focus its pane."""
+        order = list(range(len(self.config.dashboards)))
+        if prefer is not None and prefer in order:
+            order.remove(prefer)
+            order.insert(0, prefer)
+        for index in order:
+            if kpi_id in self.config.dashboards[index].kpis:
+                self.want_focus = kpi_id
                 self.query_one(TabbedContent).active = f"dashboard-{index}"
-                pane = next(p for p in self.query_one(f"#dashboard-{index}").query(KpiPane) if p.kpi_id == kpi_id)
-                self.call_after_refresh(pane.focus)
-                self.call_after_refresh(pane.scroll_visible)
+                self.call_after_refresh(self._focus_first)
                 return
 
     def action_show_dashboard(self, index: int) -> None:
@@ -116,11 +136,13 @@ class DashboardScreen(Screen[None]):
 
     def action_next_dashboard(self, step: int = 1) -> None:
         """Switch to the next (or previous) dashboard, wrapping around."""
-        tabs = self.query_one(TabbedContent)
-        index = int((tabs.active or "dashboard-0").rsplit("-", 1)[1])
-        self.action_show_dashboard((index + step) % len(self.config.dashboards))
+        self.action_show_dashboard((self.active_index + step) % len(self.config.dashboards))
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, KpiPane) and event.widget.kpi_id == self.want_focus:
+            self.want_focus = None  # it landed
 
     def on_tabbed_content_tab_activated(self) -> None:
         focused = self.focused
-        if not (isinstance(focused, KpiPane) and focused in self.grid.panes):
+        if self.want_focus or not (isinstance(focused, KpiPane) and focused in self.grid.panes):
             self.call_after_refresh(self._focus_first)
