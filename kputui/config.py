@@ -54,7 +54,9 @@ FORMULA_FUNCTIONS = frozenset(AGGREGATIONS) | frozenset(MATH_ARITY)
 _SERIES_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _KPI_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_SCHEDULE_LABEL = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?|-Q[1-4]|-W(0[1-9]|[1-4]\d|5[0-3]))?")
+_SCHEDULE_LABEL = re.compile(
+    r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?|-Q[1-4]|-W(0[1-9]|[1-4]\d|5[0-3]))?|FY\d{4}(-Q[1-4])?"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,7 @@ class KpiState:
             "expected": self.expected,
             "projected": self.projected,
             "status": self.status,
+            "judged": self.judged,
             "reason": self.reason,
             "direction": self.direction,
             "updated_at": None if self.updated_at is None else self.updated_at.isoformat(),

@@ -70,12 +70,12 @@ def demo_value(seed: int, series: SeriesSpec, time: float, step: float) -> float
     level = base * _shape(options, time)
     if series.kind == "gauge":
         # A gauge wanders around its level; the noise is relative to the level.
-        return round(level * (1.0 + rng.gauss(0.0, noise / 4)), 4)
+        return round(level * (1.0 + rng.gauss(0.0, noise / 4)), 4) * series.scale
     mean = level * step / HOUR
     if series.unit is None:
         jittered = mean * max(0.0, 1.0 + rng.gauss(0.0, noise))
-        return float(_poisson(rng, jittered))
-    return round(max(0.0, mean * (1.0 + rng.gauss(0.0, noise))), 2)
+        return float(_poisson(rng, jittered)) * series.scale
+    return round(max(0.0, mean * (1.0 + rng.gauss(0.0, noise))), 2) * series.scale
 
 
 class DemoSource(Source):

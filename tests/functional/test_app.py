@@ -223,3 +223,26 @@ async def test_a_tiny_terminal_says_it_is_too_small(app: KputuiApp) -> None:
         await pilot.pause()
         assert "too small" not in visible_text(app)
         assert app.config.kpi(app.config.dashboards[0].kpis[0]).name in visible_text(app)
+
+
+async def test_a_dashboards_columns_caps_the_grid(tmp_path: Path) -> None:
+    path = tmp_path / "cols.yaml"
+    path.write_text(
+        "version: 1\n"
+        "sources: {crm: {type: manual, series: {x: {kind: event}}}}\n"
+        "kpis:\n"
+        + "".join(f"  - {{id: k{i}, formula: x, period: day}}\n" for i in range(4))
+        + "dashboards:\n  - {name: Two, columns: 2, kpis: [k0, k1, k2, k3]}\n"
+    )
+    config = load_config(path)
+    store = Store.open(tmp_path / "store", writer=True)
+    try:
+        app = KputuiApp(config, store)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.pause()
+            grid = app.screen.grid
+            assert grid.columns == 2
+            panes = grid.panes
+            assert panes[2].region.y > panes[0].region.y  # the third pane starts a new row
+    finally:
+        store.close()

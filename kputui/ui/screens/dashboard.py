@@ -51,7 +51,7 @@ class DashboardScreen(Screen[None]):
             for index, dashboard in enumerate(self.config.dashboards):
                 label = Content(f"{index + 1} {dashboard.name}" if index < 9 else dashboard.name)
                 with TabPane(label, id=f"dashboard-{index}"):
-                    with KpiGrid():
+                    with KpiGrid(max_columns=dashboard.columns):
                         for kpi_id in dashboard.kpis:
                             spec = self.config.kpi(kpi_id)
                             yield KpiPane(kpi_id, spec.name, spec.format, state=self.app.board.states.get(kpi_id))

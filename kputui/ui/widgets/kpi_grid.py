@@ -27,11 +27,17 @@ class KpiGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
     }
     """
 
+    def __init__(self, *, max_columns: int | None = None) -> None:
+        super().__init__()
+        self.max_columns = max_columns
+        """The dashboard's `columns`: at most this many, even when more would fit."""
+
     @property
     def columns(self) -> int:
-        """How many panes fit side by side at the current width."""
+        """How many panes fit side by side at the current width (capped by `max_columns`)."""
         width = self.size.width - 2
-        return max(1, (width + 1) // (MIN_PANE_WIDTH + 1))
+        fit = max(1, (width + 1) // (MIN_PANE_WIDTH + 1))
+        return min(fit, self.max_columns) if self.max_columns else fit
 
     @property
     def panes(self) -> list[KpiPane]:
