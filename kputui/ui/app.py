@@ -14,22 +14,15 @@ from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from kputui.board import Board
-from kputui.config_edit import ConfigDocument, kpi_fields
 from kputui.errors import ConfigError, KputuiError
 from kputui.series import Sample
-from kputui.ui.commands import dashboard_commands
 from kputui.ui.preferences import Preferences
 from kputui.ui.editing import ConfigEditing
-from kputui.ui.screens.confirm import ConfirmScreen
 from kputui.ui.screens.dashboard import DashboardScreen
-from kputui.ui.screens.detail import DetailScreen
-from kputui.ui.screens.editor import KpiEditorScreen
-from kputui.ui.screens.help import HelpScreen
-from kputui.ui.screens.manual_value import ManualEntry, ManualValueScreen
 from kputui.ui.themes import BUILTIN_THEMES, load_themes
 from kputui.ui.widgets.kpi_pane import KpiPane
 
@@ -38,7 +31,9 @@ if TYPE_CHECKING:
 
     from kputui.collector import Collector
     from kputui.config import Config
+    from kputui.config_edit import ConfigDocument
     from kputui.store import Store
+    from kputui.ui.screens.manual_value import ManualEntry
 
 __all__ = ["KputuiApp"]
 
@@ -188,8 +183,10 @@ class KputuiApp(App[None]):
         if dashboard.is_mounted:
             dashboard.show_states(self.board.states, updated)
             dashboard.show_health(self.board, self.store.warnings)
-        if isinstance(self.screen, DetailScreen) and self.screen.is_mounted and (updated or everything):
-            self.screen.refresh_detail()
+        detail = self.screen
+        if detail is not dashboard and hasattr(detail, "refresh_detail") and detail.is_mounted:
+            if updated or everything:
+                detail.refresh_detail()
 
     def action_refresh_now(self) -> None:
         self.refresh_data(everything=True)
@@ -206,7 +203,7 @@ class KputuiApp(App[None]):
         return None if stat is None else (stat.st_mtime_ns, stat.st_size)
 
     def _check_config_file(self) -> None:
-        if len(self.screen_stack) > 1 and not isinstance(self.screen, DetailScreen):
+        if isinstance(self.screen, ModalScreen):
             return  # never pull the file from under a dialog; looked at again once it closes
         stamp = self._stamp()
         if stamp is not None and stamp != self._config_stamp:
@@ -271,6 +268,8 @@ class KputuiApp(App[None]):
         return doc
 
     def _open_editor(self, kpi_id: str | None, fields: dict, doc: ConfigDocument, after: str | None) -> None:
+        from kputui.ui.screens.editor import KpiEditorScreen
+
         dashboard = self.config.dashboards[self.dashboard.active_index].name
         editor = KpiEditorScreen(self.editing, doc, self.config, self.board, kpi_id=kpi_id, fields=fields,
                                  dashboard=dashboard, after=after)
@@ -284,6 +283,8 @@ class KputuiApp(App[None]):
         self.push_screen(editor, done)
 
     def action_edit_kpi(self) -> None:
+        from kputui.config_edit import kpi_fields
+
         kpi_id = self._focused_kpi()
         doc = self._document() if kpi_id else None
         if kpi_id is None or doc is None:
@@ -310,6 +311,8 @@ class KputuiApp(App[None]):
             self.apply_config(config, focus=focus)
 
     def action_delete_kpi(self) -> None:
+        from kputui.ui.screens.confirm import ConfirmScreen
+
         kpi_id = self._focused_kpi()
         if kpi_id is None or self.editing is None:
             return
@@ -331,6 +334,8 @@ class KputuiApp(App[None]):
     # Navigation
 
     def on_kpi_pane_selected(self, message: KpiPane.Selected) -> None:
+        from kputui.ui.screens.detail import DetailScreen
+
         self.push_screen(DetailScreen(self.board, message.kpi_id))
 
     def jump_to_kpi(self, kpi_id: str) -> None:
@@ -348,12 +353,12 @@ class KputuiApp(App[None]):
         focused = self.focused
         if isinstance(focused, KpiPane):
             return focused.kpi_id
-        if isinstance(self.screen, DetailScreen):
-            return self.screen.kpi_id
-        return None
+        return getattr(self.screen, "kpi_id", None)  # the detail view's KPI
 
     def action_manual_value(self) -> None:
         """Ask for a value of the focused KPI's manual series and record it."""
+        from kputui.ui.screens.manual_value import ManualValueScreen
+
         kpi_id = self._focused_kpi()
         if kpi_id is None:
             return
@@ -373,10 +378,14 @@ class KputuiApp(App[None]):
         self.push_screen(ManualValueScreen(spec.name, manual, self.clock()), record)
 
     def action_help(self) -> None:
+        from kputui.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.HELP_KEYS))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from kputui.ui.commands import dashboard_commands
+
         yield from dashboard_commands(self)
         yield from super().get_system_commands(screen)
 

@@ -10,21 +10,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from kputui.config import Config, load_config
-from kputui.config_edit import (
-    ConfigDocument,
-    add_kpi,
-    add_manual_series,
-    delete_kpi,
-    move_kpi,
-    read_document,
-    save_document,
-    update_kpi,
-)
+
+if TYPE_CHECKING:
+    from kputui.config_edit import ConfigDocument
 
 __all__ = ["BUNDLED_CONFIG", "ConfigEditing", "user_config_path"]
 
@@ -49,6 +42,8 @@ class ConfigEditing:
 
     def document(self) -> ConfigDocument:
         """The file as it is now, after making the demo's copy if needed."""
+        from kputui.config_edit import read_document
+
         bundled = BUNDLED_CONFIG.resolve()
         if self.path.resolve() == bundled and self.copy_to.resolve() != bundled:
             if not self.copy_to.exists():
@@ -59,6 +54,8 @@ class ConfigEditing:
         return read_document(self.path)
 
     def _save(self, doc: ConfigDocument, text: str) -> Config:
+        from kputui.config_edit import save_document
+
         save_document(doc, text)
         return load_config(self.path)
 
@@ -77,6 +74,8 @@ class ConfigEditing:
         `new_series` names manual series to create first (name -> kind). Raises
         ConfigError (the result would not load), ConfigChangedOnDisk or ConfigEditError.
         """
+        from kputui.config_edit import add_kpi, add_manual_series, update_kpi
+
         text = doc.text
         for name, kind in new_series.items():
             text = add_manual_series(_with_text(doc, text), name, kind)
@@ -89,13 +88,19 @@ class ConfigEditing:
 
     def delete(self, doc: ConfigDocument, kpi_id: str) -> Config:
         """Delete a KPI from the file and from every dashboard."""
+        from kputui.config_edit import delete_kpi
+
         return self._save(doc, delete_kpi(doc, kpi_id))
 
     def move(self, doc: ConfigDocument, dashboard: str, kpi_id: str, offset: int) -> Config:
         """Move a KPI `offset` places within a dashboard."""
+        from kputui.config_edit import move_kpi
+
         return self._save(doc, move_kpi(doc, dashboard, kpi_id, offset))
 
 
 def _with_text(doc: ConfigDocument, text: str) -> ConfigDocument:
     """`doc` with new text, keeping what identifies the file on disk for the final save."""
+    from kputui.config_edit import ConfigDocument
+
     return ConfigDocument(doc.path, text, doc.mtime_ns, doc.size, doc.digest)
