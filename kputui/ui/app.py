@@ -107,7 +107,6 @@ class KputuiApp(App[None]):
         self._refresh_interval = refresh_interval or config.settings.refresh
         self._version = -1
         self._config_stamp = self._stamp()
-        self.sub_title = config.path.name if config.path else ""
         # Themes and first states are ready before the screen is built, so the first
         # frame is styled and filled once rather than restyled after mounting.
         self._theme_errors = self._load_themes()
@@ -238,7 +237,6 @@ class KputuiApp(App[None]):
             self.run_worker(self.collector.restart(config), name="collector-restart", group="collector")
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.sub_title = config.path.name if config.path else ""
         self.run_worker(self._show_config(focus), name="recompose", group="ui", exclusive=True)
 
     async def _show_config(self, focus: str | None) -> None:

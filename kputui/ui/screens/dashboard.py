@@ -1,14 +1,18 @@
-"""The main screen: one tab per dashboard, each a grid of KPI panes."""
+"""The main screen: one grid of KPI panes per dashboard, one on show at a time.
+
+Only the first dashboard's panes are built before the first frame; another dashboard's
+are built the first time it is shown.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
-from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static
 
+from kputui.ui.widgets.dashboard_bar import DashboardBar
 from kputui.ui.widgets.kpi_grid import KpiGrid
 from kputui.ui.widgets.kpi_pane import KpiPane
 from kputui.ui.widgets.status_bar import StatusBar
@@ -46,18 +50,25 @@ class DashboardScreen(Screen[None]):
         """A KPI to focus once the grid on show is ready (after a switch or a rebuild)."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        with TabbedContent(id="dashboards"):
-            for index, dashboard in enumerate(self.config.dashboards):
-                label = Content(f"{index + 1} {dashboard.name}" if index < 9 else dashboard.name)
-                with TabPane(label, id=f"dashboard-{index}"):
-                    with KpiGrid(max_columns=dashboard.columns):
-                        for kpi_id in dashboard.kpis:
-                            spec = self.config.kpi(kpi_id)
-                            yield KpiPane(kpi_id, spec.name, spec.format, state=self.app.board.states.get(kpi_id))
+        title = f"kputui · {self.config.path.name}" if self.config.path else "kputui"
+        yield DashboardBar(title, [dashboard.name for dashboard in self.config.dashboards])
+        for index, dashboard in enumerate(self.config.dashboards):
+            with KpiGrid(max_columns=dashboard.columns, id=f"dashboard-{index}") as grid:
+                grid.display = index == 0
+                if index == 0:
+                    yield from self._panes(index)
         yield StatusBar(self.role)
         yield Footer()
         yield Static("The terminal is too small for kputui: make it at least 40x12.", id="too-small")
+
+    def _panes(self, index: int) -> list[KpiPane]:
+        """New panes for the dashboard at `index`, showing the board's latest states."""
+        states = self.app.board.states
+        panes = []
+        for kpi_id in self.config.dashboards[index].kpis:
+            spec = self.config.kpi(kpi_id)
+            panes.append(KpiPane(kpi_id, spec.name, spec.format, state=states.get(kpi_id)))
+        return panes
 
     def on_mount(self) -> None:
         board = self.app.board
@@ -68,8 +79,7 @@ class DashboardScreen(Screen[None]):
     @property
     def grid(self) -> KpiGrid:
         """The grid of the dashboard on show."""
-        tabs = self.query_one(TabbedContent)
-        return tabs.get_pane(tabs.active).query_one(KpiGrid)
+        return self.query_one(f"#dashboard-{self.active_index}", KpiGrid)
 
     def _focus_first(self) -> None:
         """Focus the pane asked for by `focus_kpi`, else the first of the grid on show."""
@@ -112,8 +122,7 @@ class DashboardScreen(Screen[None]):
     @property
     def active_index(self) -> int:
         """The index of the dashboard on show."""
-        active = self.query_one(TabbedContent).active or "dashboard-0"
-        return int(active.rsplit("-", 1)[1])
+        return self.query_one(DashboardBar).active
 
     def focus_kpi(self, kpi_id: str, prefer: int | None = None) -> None:
         """Show a dashboard holding `kpi_id` (`prefer` if it does) and focus its pane."""
@@ -124,25 +133,28 @@ class DashboardScreen(Screen[None]):
         for index in order:
             if kpi_id in self.config.dashboards[index].kpis:
                 self.want_focus = kpi_id
-                self.query_one(TabbedContent).active = f"dashboard-{index}"
-                self.call_after_refresh(self._focus_first)
+                self.action_show_dashboard(index)
                 return
 
     def action_show_dashboard(self, index: int) -> None:
-        """Switch to the dashboard at `index` (0-based), if it exists."""
-        if 0 <= index < len(self.config.dashboards):
-            self.query_one(TabbedContent).active = f"dashboard-{index}"
-            self.call_after_refresh(self._focus_first)
+        """Switch to the dashboard at `index` (0-based), if it exists, building it if new."""
+        if not 0 <= index < len(self.config.dashboards):
+            return
+        for grid in self.query(KpiGrid):
+            grid.display = grid.id == f"dashboard-{index}"
+        self.query_one(DashboardBar).active = index
+        grid = self.query_one(f"#dashboard-{index}", KpiGrid)
+        if not grid.children and self.config.dashboards[index].kpis:
+            grid.mount_all(self._panes(index))
+        self.call_after_refresh(self._focus_first)
 
     def action_next_dashboard(self, step: int = 1) -> None:
         """Switch to the next (or previous) dashboard, wrapping around."""
         self.action_show_dashboard((self.active_index + step) % len(self.config.dashboards))
 
+    def on_dashboard_bar_chosen(self, message: DashboardBar.Chosen) -> None:
+        self.action_show_dashboard(message.index)
+
     def on_descendant_focus(self, event) -> None:
         if isinstance(event.widget, KpiPane) and event.widget.kpi_id == self.want_focus:
             self.want_focus = None  # it landed
-
-    def on_tabbed_content_tab_activated(self) -> None:
-        focused = self.focused
-        if self.want_focus or not (isinstance(focused, KpiPane) and focused in self.grid.panes):
-            self.call_after_refresh(self._focus_first)

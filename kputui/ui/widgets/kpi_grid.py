@@ -27,8 +27,8 @@ class KpiGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
     }
     """
 
-    def __init__(self, *, max_columns: int | None = None) -> None:
-        super().__init__()
+    def __init__(self, *, max_columns: int | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.max_columns = max_columns
         """The dashboard's `columns`: at most this many, even when more would fit."""
 
