@@ -80,21 +80,24 @@ class Board:
             sparkline_points=self.sparkline_points,
         )
 
-    def update(self, changed: Iterable[str] | None = None) -> list[str]:
+    def update(self, changed: Iterable[str] | None = None, only: Iterable[str] | None = None) -> list[str]:
         """Re-evaluate what needs it and return the ids of KPIs whose state changed.
 
         `changed` names the series with new data (None: assume all). Every KPI is
-        re-evaluated anyway once `TIME_REFRESH` seconds have passed.
+        re-evaluated anyway once `TIME_REFRESH` seconds have passed. `only` limits the
+        work to those KPI ids (the first dashboard, before the first frame).
         """
         now = self.clock()
         statuses = self.store.statuses()
         everything = changed is None or now - self._evaluated_at >= TIME_REFRESH or statuses != self.statuses
         self.statuses = statuses
         changed_series = set(changed or ())
+        wanted = None if only is None else set(only)
         due = [
             spec
             for spec in self.config.kpis
-            if everything or spec.id not in self.states or spec.formula.series & changed_series
+            if (wanted is None or spec.id in wanted)
+            and (everything or spec.id not in self.states or spec.formula.series & changed_series)
         ]
         indexes = self._indexes(due, now)
         updated: list[str] = []
@@ -103,6 +106,6 @@ class Board:
             if self.states.get(spec.id) != state:
                 self.states[spec.id] = state
                 updated.append(spec.id)
-        if everything:
+        if everything and wanted is None:
             self._evaluated_at = now
         return updated

@@ -110,7 +110,7 @@ class KputuiApp(App[None]):
         # Themes and first states are ready before the screen is built, so the first
         # frame is styled and filled once rather than restyled after mounting.
         self._theme_errors = self._load_themes()
-        self.board.update(None)
+        self.board.update(None, only=config.dashboards[0].kpis if config.dashboards else ())
 
     @property
     def role(self) -> str:
@@ -131,7 +131,8 @@ class KputuiApp(App[None]):
         for error in self._theme_errors:
             self.notify(error, title="Theme skipped", severity="warning", markup=False)
         self.set_interval(self._refresh_interval, self.refresh_data, name="refresh")
-        # The first frame shows what the store holds; collecting starts right after it.
+        # The first frame shows the first dashboard; every other KPI and the collector follow.
+        self.call_after_refresh(self.refresh_data, everything=True)
         self.call_after_refresh(self._start_collector)
 
     def _start_collector(self) -> None:
