@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from kputui.kpi import KpiSpec, KpiState, SeriesIndex
     from kputui.store import SourceStatus, Store
 
-__all__ = ["Board"]
+__all__ = ["TIME_REFRESH", "Board"]
 
 TIME_REFRESH = 10.0
 """Seconds after which every KPI is re-evaluated even without new data (periods move)."""

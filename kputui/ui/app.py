@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from kputui.board import Board
+from kputui.board import TIME_REFRESH, Board
 from kputui.errors import ConfigError, KputuiError
 from kputui.series import Sample
 from kputui.ui.preferences import Preferences
@@ -106,6 +106,7 @@ class KputuiApp(App[None]):
         self._theme_folders = (BUILTIN_THEMES, *theme_folders)
         self._refresh_interval = refresh_interval or config.settings.refresh
         self._version = -1
+        self._full_refresh_at = float("-inf")
         self._config_stamp = self._stamp()
         # Themes and first states are ready before the screen is built, so the first
         # frame is styled and filled once rather than restyled after mounting.
@@ -178,8 +179,14 @@ class KputuiApp(App[None]):
             self.store.refresh()
         version, changed = self.store.changed_since(self._version)
         self._version = version
-        updated = self.board.update(None if everything else changed)
         dashboard = self.dashboard
+        now = self.clock()
+        if everything or now - self._full_refresh_at >= TIME_REFRESH or not dashboard.is_mounted:
+            updated = self.board.update(None if everything else changed)
+            self._full_refresh_at = now
+        else:
+            # Between full refreshes only the KPIs on screen follow new data at once.
+            updated = self.board.update(changed, only=dashboard.visible_kpis())
         if dashboard.is_mounted:
             dashboard.show_states(self.board.states, updated)
             dashboard.show_health(self.board, self.store.warnings)

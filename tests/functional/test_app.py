@@ -246,3 +246,20 @@ async def test_a_dashboards_columns_caps_the_grid(tmp_path: Path) -> None:
             assert panes[2].region.y > panes[0].region.y  # the third pane starts a new row
     finally:
         store.close()
+
+
+async def test_kpis_off_screen_catch_up_at_the_next_full_refresh(app: KputuiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        dashboard = app.dashboard
+        visible = dashboard.visible_kpis()
+        first = app.config.dashboards[0].kpis
+        assert visible == list(first[: len(visible)]) and len(visible) < len(first)
+        seen: list[list[str] | None] = []
+        update = app.board.update
+        app.board.update = lambda changed=None, only=None: seen.append(None if only is None else list(only)) or update(changed, only)
+        app.refresh_data()  # a tick with new data: only what is on screen
+        assert seen[-1] == visible
+        app._full_refresh_at -= 60  # ten seconds and more later: everything
+        app.refresh_data()
+        assert seen[-1] is None

@@ -101,6 +101,11 @@ class DashboardScreen(Screen[None]):
             if (wanted is None or pane.kpi_id in wanted) and pane.kpi_id in states:
                 pane.state = states[pane.kpi_id]
 
+    def visible_kpis(self) -> list[str]:
+        """The ids of the KPIs whose panes are on screen now."""
+        grid = self.grid
+        return [pane.kpi_id for pane in grid.panes if pane.region.overlaps(grid.region)]
+
     def show_health(self, board: Board, warnings: list[str]) -> None:
         """Show the sources' health and the time of the newest data in the status bar."""
         newest = max((s.updated_at.timestamp() for s in board.states.values() if s.updated_at), default=None)
