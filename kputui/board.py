@@ -24,6 +24,11 @@ TIME_REFRESH = 10.0
 """Seconds after which every KPI is re-evaluated even without new data (periods move)."""
 
 
+def _failures(statuses: dict[str, SourceStatus]) -> dict[str, tuple[int, str | None]]:
+    """What of the sources' health the KPIs show: who fails, and why."""
+    return {name: (s.consecutive_failures, s.last_error) for name, s in statuses.items() if s.consecutive_failures}
+
+
 class Board:
     """Current `KpiState`s of every KPI in a config."""
 
@@ -89,7 +94,10 @@ class Board:
         """
         now = self.clock()
         statuses = self.store.statuses()
-        everything = changed is None or now - self._evaluated_at >= TIME_REFRESH or statuses != self.statuses
+        # A status matters to KPIs only through its failures, not each success's time.
+        everything = changed is None or now - self._evaluated_at >= TIME_REFRESH or _failures(statuses) != _failures(
+            self.statuses
+        )
         self.statuses = statuses
         changed_series = set(changed or ())
         wanted = None if only is None else set(only)

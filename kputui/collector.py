@@ -297,10 +297,9 @@ class Collector:
             if self._pending:
                 self.store.append(self._pending)
                 self._pending = []
-            while self._pending_statuses:
-                name = next(iter(self._pending_statuses))
-                self.store.set_status(self._pending_statuses[name])
-                del self._pending_statuses[name]
+            if self._pending_statuses:
+                self.store.set_statuses(self._pending_statuses.values())
+                self._pending_statuses.clear()
         except (KputuiError, OSError) as error:
             log.error("cannot write to the store: %s", safe_text(str(error)))
             del self._pending[:-MAX_PENDING]

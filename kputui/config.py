@@ -140,11 +140,13 @@ class Config:
     """The YAML text as read, for editing and re-saving."""
     _series: Mapping[str, SeriesSpec] = field(init=False, repr=False, compare=False)
     _sources: Mapping[str, SourceSpec] = field(init=False, repr=False, compare=False)
+    _kinds: Mapping[str, Kind] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         every = {series.name: series for source in self.sources for series in source.series}
         object.__setattr__(self, "_series", MappingProxyType(every))
         object.__setattr__(self, "_sources", MappingProxyType({s.name: s for s in self.sources}))
+        object.__setattr__(self, "_kinds", MappingProxyType({name: s.kind for name, s in every.items()}))
 
     @property
     def series(self) -> Mapping[str, SeriesSpec]:
@@ -154,7 +156,7 @@ class Config:
     @property
     def kinds(self) -> Mapping[str, Kind]:
         """Every series' kind, by name (what the formula parser needs)."""
-        return MappingProxyType({name: series.kind for name, series in self._series.items()})
+        return self._kinds
 
     def kpi(self, kpi_id: str) -> KpiSpec:
         """The KPI with id `kpi_id`; KeyError when there is none."""

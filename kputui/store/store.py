@@ -228,10 +228,18 @@ class Store:
 
     def set_status(self, status: SourceStatus) -> None:
         """Record a source's status durably; writer only."""
+        self.set_statuses([status])
+
+    def set_statuses(self, statuses: Iterable[SourceStatus]) -> None:
+        """Record several sources' statuses durably in one journal line (one sync); writer only."""
+        statuses = list(statuses)
+        if not statuses:
+            return
         journal = self._writable()
-        journal.append({"op": "status", "status": status.to_doc()})
+        journal.append({"op": "statuses", "statuses": [status.to_doc() for status in statuses]})
         self._offset = journal.size
-        self._statuses[status.source] = status
+        for status in statuses:
+            self._statuses[status.source] = status
         self._changes.bump(set(), force=True)
 
     def checkpoint(self) -> None:
@@ -310,13 +318,17 @@ class Store:
         op = record.get("op")
         if op == "a":
             return self._apply_rows(parse_rows(record.get("s"))), False
-        if op == "status":
-            try:
-                status = SourceStatus.from_doc(record["status"])
-            except (KeyError, TypeError, ValueError):
-                return set(), False
-            self._statuses[status.source] = status
-            return set(), True
+        if op in ("status", "statuses"):
+            docs = [record.get("status")] if op == "status" else record.get("statuses")
+            changed = False
+            for doc in docs if isinstance(docs, list) else ():
+                try:
+                    status = SourceStatus.from_doc(doc)
+                except (KeyError, TypeError, ValueError):
+                    continue
+                self._statuses[status.source] = status
+                changed = True
+            return set(), changed
         return set(), False
 
     def _replay_journal(self) -> set[str]:

@@ -38,3 +38,26 @@ def test_only_new_data_is_re_evaluated_and_only_limits_the_work(tmp_path: Path) 
         assert board.states["kab"].value == 0.25
     finally:
         store.close()
+
+
+def test_a_source_succeeding_again_does_not_re_evaluate_everything(tmp_path: Path) -> None:
+    from kputui.store import SourceStatus
+
+    config = load_config_text(CONFIG)
+    store = Store.open(tmp_path / "store", writer=True)
+    try:
+        store.append([Sample("a", NOW - 60, 2.0), Sample("b", NOW - 60, 4.0)])
+        board = Board(config, store, clock=lambda: NOW)
+        board.update(None)
+        evaluated: list[str] = []
+        evaluate = board.evaluate_kpi
+        board.evaluate_kpi = lambda spec, now, indexes=None: evaluated.append(spec.id) or evaluate(spec, now, indexes)
+        store.set_status(SourceStatus("crm", NOW, None, None, 0, NOW + 60))
+        board.update([])
+        assert evaluated == []
+        store.set_status(SourceStatus("crm", NOW, "HTTP 500", NOW, 1, NOW + 60))
+        board.update([])
+        assert sorted(evaluated) == ["ka", "kab", "kb"]  # a failure shows on every KPI of the source
+        assert board.states["ka"].status == "error"
+    finally:
+        store.close()
