@@ -46,16 +46,21 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self.config = config
         self.role = role
+        self.active_index = 0
+        """The index of the dashboard on show."""
         self.want_focus: str | None = None
         """A KPI to focus once the grid on show is ready (after a switch or a rebuild)."""
 
     def compose(self) -> ComposeResult:
         title = f"kputui · {self.config.path.name}" if self.config.path else "kputui"
-        yield DashboardBar(title, [dashboard.name for dashboard in self.config.dashboards])
+        self.active_index = min(self.active_index, max(len(self.config.dashboards) - 1, 0))
+        bar = DashboardBar(title, [dashboard.name for dashboard in self.config.dashboards])
+        bar.active = self.active_index
+        yield bar
         for index, dashboard in enumerate(self.config.dashboards):
             with KpiGrid(max_columns=dashboard.columns, id=f"dashboard-{index}") as grid:
-                grid.display = index == 0
-                if index == 0:
+                grid.display = index == self.active_index
+                if index == self.active_index:
                     yield from self._panes(index)
         yield StatusBar(self.role)
         yield Footer()
@@ -102,9 +107,10 @@ class DashboardScreen(Screen[None]):
                 pane.state = states[pane.kpi_id]
 
     def visible_kpis(self) -> list[str]:
-        """The ids of the KPIs whose panes are on screen now."""
-        grid = self.grid
-        return [pane.kpi_id for pane in grid.panes if pane.region.overlaps(grid.region)]
+        """The ids of the KPIs whose panes are on screen now (none while being rebuilt)."""
+        for grid in self.query(f"#dashboard-{self.active_index}").results(KpiGrid):
+            return [pane.kpi_id for pane in grid.panes if pane.region.overlaps(grid.region)]
+        return []
 
     def show_health(self, board: Board, warnings: list[str]) -> None:
         """Show the sources' health and the time of the newest data in the status bar."""
@@ -124,10 +130,6 @@ class DashboardScreen(Screen[None]):
             target.focus()
             target.scroll_visible()
 
-    @property
-    def active_index(self) -> int:
-        """The index of the dashboard on show."""
-        return self.query_one(DashboardBar).active
 
     def focus_kpi(self, kpi_id: str, prefer: int | None = None) -> None:
         """Show a dashboard holding `kpi_id` (`prefer` if it does) and focus its pane."""
@@ -145,9 +147,11 @@ class DashboardScreen(Screen[None]):
         """Switch to the dashboard at `index` (0-based), if it exists, building it if new."""
         if not 0 <= index < len(self.config.dashboards):
             return
+        self.active_index = index
         for grid in self.query(KpiGrid):
             grid.display = grid.id == f"dashboard-{index}"
-        self.query_one(DashboardBar).active = index
+        for bar in self.query(DashboardBar):
+            bar.active = index
         grid = self.query_one(f"#dashboard-{index}", KpiGrid)
         if not grid.children and self.config.dashboards[index].kpis:
             grid.mount_all(self._panes(index))

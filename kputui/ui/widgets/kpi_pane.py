@@ -40,6 +40,9 @@ STATUS_LABELS = {
 }
 """How each status reads on screen: a symbol too, so it survives a terminal without colour."""
 
+STATUS_COLOURS = {"on_track": "$success", "at_risk": "$warning", "off_track": "$error", "error": "$error"}
+"""Theme colours of the statuses that carry a verdict; the others are muted."""
+
 TARGET_SIGNS = {"reach": "→", "stay_above": "≥", "stay_below": "≤", "range": "in"}
 BAR_STYLES = {"on_track": "good", "at_risk": "warn", "off_track": "bad"}
 BAR_WIDTH = 12
@@ -85,10 +88,6 @@ class KpiPane(Widget, can_focus=True):
     KpiPane > .kpi-pane--warn { color: $warning; }
     KpiPane > .kpi-pane--muted { color: $foreground-muted; }
     KpiPane > .kpi-pane--sparkline { color: $primary; }
-    KpiPane.-on_track { border-subtitle-color: $success; }
-    KpiPane.-at_risk { border-subtitle-color: $warning; }
-    KpiPane.-off_track, KpiPane.-error { border-subtitle-color: $error; }
-    KpiPane.-no_target, KpiPane.-no_data, KpiPane.-stale { border-subtitle-color: $foreground-muted; }
     """
 
     BINDINGS = [Binding("enter", "select", "Details")]
@@ -105,7 +104,7 @@ class KpiPane(Widget, can_focus=True):
     def __init__(
         self, kpi_id: str, name: str, fmt: FormatSpec, *, state: KpiState | None = None, id: str | None = None
     ) -> None:
-        super().__init__(id=id, classes=f"-{state.status}" if state else None)
+        super().__init__(id=id)
         self.kpi_id = kpi_id
         """The id of the KPI this pane shows."""
         self.border_title = Content(name)
@@ -124,11 +123,10 @@ class KpiPane(Widget, can_focus=True):
     def _show_status(self, status: str) -> None:
         if status == self._status:
             return
-        # Changing classes re-applies CSS to the pane: only when the status changes.
-        self.border_subtitle = Content(STATUS_LABELS.get(status, status))
-        if self._status is not None:
-            self.remove_class(f"-{self._status}")
-        self.add_class(f"-{status}")
+        # The colour travels with the subtitle: changing a CSS class instead would make
+        # Textual restyle the pane, which costs more than the whole render.
+        colour = STATUS_COLOURS.get(status, "$foreground-muted")
+        self.border_subtitle = Content(STATUS_LABELS.get(status, status)).stylize(colour)
         self._status = status
 
     def _style(self, name: str) -> Style:
