@@ -88,7 +88,10 @@ class DashboardScreen(Screen[None]):
 
     def _focus_first(self) -> None:
         """Focus the pane asked for by `focus_kpi`, else the first of the grid on show."""
-        panes = self.grid.panes
+        grids = list(self.query(f"#dashboard-{self.active_index}").results(KpiGrid))
+        if not grids:
+            return  # the screen is being rebuilt or closed
+        panes = grids[0].panes
         wanted = [pane for pane in panes if pane.kpi_id == self.want_focus]
         if not wanted:
             self.want_focus = None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -127,52 +127,52 @@ class KpiEditorScreen(ModalScreen[bool]):
             yield Button("Create it as a manual series", id="editor-create-series", variant="warning")
             yield Static(id="editor-preview", markup=False)
             with Horizontal(classes="editor-row"):
-                with VerticalScroll(classes="editor-cell"):
+                with Vertical(classes="editor-cell"):
                     yield Label("period")
                     yield self._input("period", f.get("period", "month"), ", ".join(PERIODS[:4]) + ", rolling:24h")
-                with VerticalScroll(classes="editor-cell"):
+                with Vertical(classes="editor-cell"):
                     yield Label("direction")
                     yield self._select("direction", f.get("direction", "up"))
             with Horizontal(classes="editor-row"):
-                with VerticalScroll(classes="editor-cell"):
+                with Vertical(classes="editor-cell"):
                     yield Label("format")
                     yield self._select("style", fmt.get("style", "number"))
-                with VerticalScroll(classes="editor-cell"):
+                with Vertical(classes="editor-cell"):
                     yield Label("decimals")
                     yield self._input("decimals", fmt.get("decimals"), "auto")
-                with VerticalScroll(classes="editor-cell"):
+                with Vertical(classes="editor-cell"):
                     yield Label("currency / unit")
                     yield self._input("currency", fmt.get("currency"), "EUR")
                     yield self._input("unit", fmt.get("unit"), "ms")
             yield Checkbox("compact numbers (12.3k, 4.5M)", bool(fmt.get("compact")), id="edit-compact")
             if self._fixed_target:
                 with Horizontal(classes="editor-row"):
-                    with VerticalScroll(classes="editor-cell"):
+                    with Vertical(classes="editor-cell"):
                         yield Label("target value")
                         yield self._input("target_value", target.get("value"), "none")
-                    with VerticalScroll(classes="editor-cell"):
+                    with Vertical(classes="editor-cell"):
                         yield Label("target mode")
                         yield self._select("mode", target.get("mode", "reach"))
-                    with VerticalScroll(classes="editor-cell"):
+                    with Vertical(classes="editor-cell"):
                         yield Label("at risk from (share)")
                         yield self._input("at_risk", target.get("at_risk"), "0.9")
                 with Horizontal(classes="editor-row"):
-                    with VerticalScroll(classes="editor-cell"):
+                    with Vertical(classes="editor-cell"):
                         yield Label("range: low")
                         yield self._input("target_low", target.get("low"))
-                    with VerticalScroll(classes="editor-cell"):
+                    with Vertical(classes="editor-cell"):
                         yield Label("range: high")
                         yield self._input("target_high", target.get("high"))
             else:
                 yield Static("The target uses a schedule or growth: edit it in the file.", markup=False)
             with Horizontal(classes="editor-row"):
-                with VerticalScroll(classes="editor-cell"):
+                with Vertical(classes="editor-cell"):
                     yield Label("pace")
                     yield self._select("pace", f.get("pace", "none"))
-                with VerticalScroll(classes="editor-cell"):
+                with Vertical(classes="editor-cell"):
                     yield Label("compare with")
                     yield self._select("compare", f.get("compare", "previous_period"))
-                with VerticalScroll(classes="editor-cell"):
+                with Vertical(classes="editor-cell"):
                     yield Label("stale after")
                     yield self._input("stale_after", f.get("stale_after"), "e.g. 2d")
             yield Label("owner")
