@@ -78,22 +78,24 @@ class BareApp(App[None]):
                 yield Static(f"KPI number {k}", markup=False)
 
 
-async def full_refresh_kputui(app: KputuiApp, pilot, step: float) -> float:
-    """Seconds to give every KPI a new state and paint the screen."""
+async def full_refresh_kputui(app: KputuiApp, pilot, step: float) -> tuple[float, float]:
+    """Seconds to give every KPI a new state and paint: in all, and for the UI part alone."""
     app.clock = lambda: NOW + step
     app.board.clock = app.clock
     start = time.perf_counter()
-    app.refresh_data(everything=True)
-    await pilot.pause()
-    app.screen._compositor  # noqa: B018 - the paint has happened once pause returns
-    return time.perf_counter() - start
+    updated = app.board.update(None)
+    evaluated = time.perf_counter()
+    app.dashboard.show_states(app.board.states, updated)
+    await pilot.pause()  # returns once the new frame is painted
+    end = time.perf_counter()
+    return end - start, end - evaluated
 
 
-async def measure_kputui(folder: Path, rounds: int) -> tuple[list[float], int, list[str]]:
+async def measure_kputui(folder: Path, rounds: int) -> tuple[list[tuple[float, float]], int, list[str]]:
     config = load_config(folder / "kpis.yaml")
     store = Store.open(folder / "store", writer=False, timezone=config.settings.timezone)
     app = KputuiApp(config, store, clock=lambda: NOW, refresh_interval=3600)
-    times: list[float] = []
+    times: list[tuple[float, float]] = []
     texts: list[str] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -170,11 +172,14 @@ def main() -> None:
         store.close()
         kputui_times, idle_builds, texts = asyncio.run(measure_kputui(folder, args.rounds))
         bare_times = asyncio.run(measure_bare(texts, args.rounds))
-        kputui_median, bare_median = statistics.median(kputui_times), statistics.median(bare_times)
+        total = statistics.median(t for t, _ in kputui_times)
+        ui = statistics.median(u for _, u in kputui_times)
+        bare_median = statistics.median(bare_times)
         print(f"{KPIS} KPIs on one dashboard, {SIZE[0]}x{SIZE[1]} headless, median of {args.rounds} rounds")
-        print(f"kputui full refresh (every KPI changed): {kputui_median * 1000:8.1f} ms")
-        print(f"bare app, 200 Static panes updated     : {bare_median * 1000:8.1f} ms")
-        print(f"ratio kputui / bare: {kputui_median / bare_median:.2f}  (goal <= 2)")
+        print(f"kputui full refresh, every KPI changed: {total * 1000:8.1f} ms  (evaluating 200 KPIs and painting)")
+        print(f"  of which new states to painted frame: {ui * 1000:8.1f} ms")
+        print(f"bare app, 200 Static panes updated    : {bare_median * 1000:8.1f} ms")
+        print(f"ratio kputui UI / bare: {ui / bare_median:.2f}  (goal <= 2); with evaluation: {total / bare_median:.2f}")
         print(f"sparklines rebuilt by a refresh where nothing changed: {idle_builds}  (goal 0)")
         if not args.no_cpu:
             kputui_cpu, glances_cpu = measure_cpu(folder, args.seconds)

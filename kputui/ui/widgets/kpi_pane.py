@@ -112,6 +112,7 @@ class KpiPane(Widget, can_focus=True):
         """The pane's chart, rebuilt only when its points or size change."""
         self._format = fmt
         self._status: str | None = None
+        self._styles: dict[str, Style] = {}
         if state is not None:
             self._show_status(state.status)
             self.set_reactive(KpiPane.state, state)
@@ -130,7 +131,11 @@ class KpiPane(Widget, can_focus=True):
         self._status = status
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"kpi-pane--{name}")
+        """A component style, looked up once per render."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"kpi-pane--{name}")
+        return style
 
     def _change_style(self, state: KpiState) -> Style:
         """Good or bad colour for the change, by the KPI's direction."""
@@ -168,6 +173,7 @@ class KpiPane(Widget, can_focus=True):
         return line
 
     def render(self) -> Text:
+        self._styles: dict[str, Style] = {}
         state = self.state
         width = self.content_region.width
         if state is None:

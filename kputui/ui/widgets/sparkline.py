@@ -7,7 +7,7 @@ from typing import ClassVar
 import plotext
 from rich.text import Text
 
-__all__ = ["SparklineCache", "plot_lines"]
+__all__ = ["SparklineCache", "dots", "plot_lines"]
 
 
 def plot_lines(points: tuple[float | None, ...], width: int, height: int) -> list[str]:
@@ -36,6 +36,23 @@ def plot_lines(points: tuple[float | None, ...], width: int, height: int) -> lis
     return lines + [" " * width] * (height - len(lines))
 
 
+def dots(points: tuple[float | None, ...], height: int) -> tuple[int | None, ...]:
+    """Each point as the row of braille dots it lands on (4 per line, min to max).
+
+    Two series with the same dots draw the same chart, so a KPI whose last point moved
+    less than a dot (most ticks of a live dashboard) needs no new drawing.
+    """
+    values = [value for value in points if value is not None]
+    if not values:
+        return ()
+    low, high = min(values), max(values)
+    rows = max(height * 4 - 1, 1)
+    span = high - low
+    if span == 0:
+        return tuple(None if value is None else 0 for value in points)
+    return tuple(None if value is None else round((value - low) / span * rows) for value in points)
+
+
 class SparklineCache:
     """One sparkline's drawn lines, kept until its points or size change."""
 
@@ -47,8 +64,8 @@ class SparklineCache:
         self._lines: list[str] = []
 
     def lines(self, points: tuple[float | None, ...], width: int, height: int) -> list[str]:
-        """The chart of `points` at this size, drawn again only if something changed."""
-        key = (points, width, height)
+        """The chart of `points` at this size, drawn again only if a dot would move."""
+        key = (dots(points, height), width, height)
         if key != self._key:
             self._lines = plot_lines(points, width, height)
             self._key = key
