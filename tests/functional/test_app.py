@@ -34,11 +34,23 @@ def sample_config_path_module() -> Path:
 
 
 @pytest.fixture
-def app(demo_store: Path, sample_config_path_module: Path):
+def app_factory(demo_store: Path, sample_config_path_module: Path):
+    """Builds dashboard apps on the demo store (after the test has set its environment)."""
     config = load_config(sample_config_path_module)
-    store = Store.open(demo_store, writer=False, timezone=config.settings.timezone)
-    yield KputuiApp(config, store)
-    store.close()
+    stores: list[Store] = []
+
+    def build() -> KputuiApp:
+        stores.append(Store.open(demo_store, writer=False, timezone=config.settings.timezone))
+        return KputuiApp(config, stores[-1])
+
+    yield build
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def app(app_factory) -> KputuiApp:
+    return app_factory()
 
 
 def visible_text(app: KputuiApp) -> str:
@@ -263,3 +275,18 @@ async def test_kpis_off_screen_catch_up_at_the_next_full_refresh(app: KputuiApp)
         app._full_refresh_at -= 60  # ten seconds and more later: everything
         app.refresh_data()
         assert seen[-1] is None
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TEXTUAL_COLOR_SYSTEM": "standard"}])
+async def test_statuses_read_without_colour(app_factory, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """With NO_COLOR or 16 colours every status still reads: it has a word and a symbol."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    app = app_factory()
+    assert app.no_color == ("NO_COLOR" in env)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = visible_text(app)
+        shown = [app.board.states[pane.kpi_id].status for pane in app.screen.grid.panes[:4]]
+        for status in shown:
+            assert STATUS_LABELS[status] in text
