@@ -89,15 +89,14 @@ class Board:
         """Re-evaluate what needs it and return the ids of KPIs whose state changed.
 
         `changed` names the series with new data (None: assume all). Every KPI is
-        re-evaluated anyway once `TIME_REFRESH` seconds have passed. `only` limits the
-        work to those KPI ids (the first dashboard, before the first frame).
+        re-evaluated anyway once `TIME_REFRESH` seconds have passed, unless `only` limits
+        the work to some KPI ids (then the caller decides when everything is due).
         """
         now = self.clock()
         statuses = self.store.statuses()
         # A status matters to KPIs only through its failures, not each success's time.
-        everything = changed is None or now - self._evaluated_at >= TIME_REFRESH or _failures(statuses) != _failures(
-            self.statuses
-        )
+        due_by_time = only is None and now - self._evaluated_at >= TIME_REFRESH
+        everything = changed is None or due_by_time or _failures(statuses) != _failures(self.statuses)
         self.statuses = statuses
         changed_series = set(changed or ())
         wanted = None if only is None else set(only)

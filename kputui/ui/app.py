@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["KputuiApp"]
 
 FALLBACK_THEME = "kputui-dark"
+REFRESH_BATCH = 25
+"""KPIs evaluated per turn of the event loop during a full refresh."""
 MIN_SIZE = (40, 12)
 """Below this many columns and rows the app only says the terminal is too small."""
 
@@ -107,6 +109,7 @@ class KputuiApp(App[None]):
         self._refresh_interval = refresh_interval or config.settings.refresh
         self._version = -1
         self._full_refresh_at = float("-inf")
+        self._queued: list[str] = []
         self._config_stamp = self._stamp()
         # Themes and first states are ready before the screen is built, so the first
         # frame is styled and filled once rather than restyled after mounting.
@@ -173,20 +176,42 @@ class KputuiApp(App[None]):
     # Data
 
     def refresh_data(self, everything: bool = False) -> None:
-        """Pick up new data (and a changed config file) and show what changed."""
+        """Pick up new data (and a changed config file) and show what changed.
+
+        Each tick the KPIs on screen follow new data at once. Every `TIME_REFRESH`
+        seconds (and when asked) every KPI is evaluated again, the ones on screen first
+        and the others a batch at a time, so the event loop is never held for long.
+        """
         self._check_config_file()
         if self.collector is None:
             self.store.refresh()
         version, changed = self.store.changed_since(self._version)
         self._version = version
         dashboard = self.dashboard
+        visible = dashboard.visible_kpis() if dashboard.is_mounted else []
         now = self.clock()
-        if everything or now - self._full_refresh_at >= TIME_REFRESH or not dashboard.is_mounted:
-            updated = self.board.update(None if everything else changed)
+        if everything or now - self._full_refresh_at >= TIME_REFRESH:
             self._full_refresh_at = now
+            first = visible or [spec.id for spec in self.config.kpis[:REFRESH_BATCH]]
+            updated = self.board.update(None, only=first)
+            shown = set(first)
+            self._queued = [spec.id for spec in self.config.kpis if spec.id not in shown]
+            if self._queued:
+                self.call_later(self._refresh_queued)
         else:
-            # Between full refreshes only the KPIs on screen follow new data at once.
-            updated = self.board.update(changed, only=dashboard.visible_kpis())
+            updated = self.board.update(changed, only=visible)
+        self._show(updated, everything)
+
+    def _refresh_queued(self) -> None:
+        """Evaluate the next batch of a full refresh; the rest waits for the next turn."""
+        batch, self._queued = self._queued[:REFRESH_BATCH], self._queued[REFRESH_BATCH:]
+        self._show(self.board.update(None, only=batch), False)
+        if self._queued:
+            self.call_later(self._refresh_queued)
+
+    def _show(self, updated: list[str], everything: bool) -> None:
+        """Hand new states to the dashboard (and to the detail view on show)."""
+        dashboard = self.dashboard
         if dashboard.is_mounted:
             dashboard.show_states(self.board.states, updated)
             dashboard.show_health(self.board, self.store.warnings)

@@ -267,14 +267,23 @@ async def test_kpis_off_screen_catch_up_at_the_next_full_refresh(app: KputuiApp)
         visible = dashboard.visible_kpis()
         first = app.config.dashboards[0].kpis
         assert visible == list(first[: len(visible)]) and len(visible) < len(first)
-        seen: list[list[str] | None] = []
+        seen: list[tuple[list[str] | None, list[str] | None]] = []
         update = app.board.update
-        app.board.update = lambda changed=None, only=None: seen.append(None if only is None else list(only)) or update(changed, only)
-        app.refresh_data()  # a tick with new data: only what is on screen
-        assert seen[-1] == visible
-        app._full_refresh_at -= 60  # ten seconds and more later: everything
+
+        def spy(changed=None, only=None):
+            seen.append((None if changed is None else sorted(changed), None if only is None else list(only)))
+            return update(changed, only)
+
+        app.board.update = spy
+        app.refresh_data()  # a tick: only what is on screen follows new data
+        assert seen[-1][1] == visible and seen[-1][0] is not None
+        seen.clear()
+        app._full_refresh_at -= 60  # ten seconds and more later: everything, on screen first
         app.refresh_data()
-        assert seen[-1] is None
+        await pilot.pause()
+        assert seen[0] == (None, visible)
+        evaluated = [kpi for _, only in seen for kpi in only]
+        assert sorted(evaluated) == sorted(spec.id for spec in app.config.kpis)
 
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TEXTUAL_COLOR_SYSTEM": "standard"}])
