@@ -213,3 +213,21 @@ async def test_editing_the_bundled_demo_saves_a_copy(tmp_path: Path) -> None:
         assert load_config(copy).kpi("conversion").name == "Conversion"
     finally:
         store.close()
+
+
+async def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_the_last_good(app: KputuiApp) -> None:
+    path = app.config.path
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        path.write_text(CONFIG.replace("name: Calls made", "name: Calls placed"))
+        app.refresh_data()
+        await pilot.pause()
+        await pilot.pause()
+        assert app.config.kpi("calls").name == "Calls placed"
+        assert "Calls placed" in "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        path.write_text(CONFIG.replace("period: week", "period: fortnight"))
+        app.refresh_data()
+        await pilot.pause()
+        assert app.config.kpi("calls").name == "Calls placed"  # the last good config runs on
+        messages = [str(n.message) for n in app._notifications]
+        assert any("kpis.yaml" in m and "fortnight" in m for m in messages), messages
