@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-COMMANDS = ("check", "collect", "export", "push")
+COMMANDS = ("check", "collect", "export", "push", "snapshot")
 BUNDLED_CONFIG = Path(__file__).resolve().parent / "sample_config.yaml"
 CONFIG_NAME = "kputui.yaml"
 
@@ -148,10 +148,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def _states(config: Config, args: argparse.Namespace):
     from kputui.board import Board
 
+    at = _parse_time(args.at, "--at") if args.at else None
     with writer_or_reader(config, args) as (store, writer):
-        if writer and not args.no_collect:
+        if writer and not args.no_collect and at is None:
             asyncio.run(_collect_once(config, store))
-        board = Board(config, store)
+        board = Board(config, store, clock=(lambda: at) if at is not None else time.time)
         board.update(None)
         return [board.states[spec.id] for spec in config.kpis if not args.kpi or spec.id in args.kpi]
 
@@ -178,12 +179,44 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_time(text: str) -> float:
+def _parse_time(text: str, option: str = "--at") -> float:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--at: expected an ISO 8601 time like 2026-12-04T09:30, got {text!r}") from None
+        raise UsageError(f"{option}: expected an ISO 8601 time like 2026-12-04T09:30, got {text!r}") from None
     return (moment if moment.tzinfo else moment.astimezone()).timestamp()
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()) or not (20 <= int(width) <= 1000 and 8 <= int(height) <= 500):
+        raise UsageError(f"--size: expected WIDTHxHEIGHT like 120x40 (20x8 up to 1000x500), got {text!r}")
+    return int(width), int(height)
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    """`kputui snapshot`: the dashboard rendered once, without a terminal."""
+    from kputui.ui.snapshot import FORMATS, render_snapshot
+
+    config = load(args)
+    output = Path(args.output) if args.output else None
+    kind = output.suffix.lstrip(".").lower() if output else "txt"
+    if kind not in FORMATS:
+        raise UsageError(f"--output: the file must end in .svg, .html or .txt, got {args.output!r}")
+    size = _parse_size(args.size)
+    index = args.dashboard - 1
+    if not 0 <= index < len(config.dashboards):
+        raise UsageError(f"--dashboard: expected 1 to {len(config.dashboards)}, got {args.dashboard}")
+    with writer_or_reader(config, args) as (store, writer):
+        if writer and not args.no_collect:
+            asyncio.run(_collect_once(config, store))
+        document = render_snapshot(config, store, kind, size=size, theme=args.theme, dashboard=index)
+    if output is None:
+        sys.stdout.write(document)
+    else:
+        output.write_text(document, encoding="utf-8")
+        print(f"wrote {output}")
+    return 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -201,7 +234,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         value = None
     if value is None:
         raise UsageError(f"VALUE: expected a finite number, got {args.value!r}")
-    at = _parse_time(args.at) if args.at else time.time()
+    at = _parse_time(args.at, "--at") if args.at else time.time()
     store = open_store(config, args, writer=False)
     try:
         store.push([Sample(args.series, at, value)])
@@ -216,11 +249,12 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"kputui {command}" if command else "kputui",
         description={
-            None: "A terminal KPI dashboard. Commands: check, collect, export, push (each takes --help).",
+            None: "A terminal KPI dashboard. Commands: check, collect, export, push, snapshot (each takes --help).",
             "check": "Validate a config and print every error as file:line:col: message.",
             "collect": "Run the collector without a UI: the store's single writer.",
             "export": "Print KPI states computed from the store.",
             "push": "Record a value of a manual series.",
+            "snapshot": "Render a dashboard once, without a terminal (for reports and cron jobs).",
         }[command],
     )
     if command == "push":
@@ -235,12 +269,26 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     if command == "export":
         parser.add_argument("--format", choices=("json", "csv"), default="json")
         parser.add_argument("--kpi", action="append", metavar="ID", help="only this KPI (repeatable)")
+        parser.add_argument("--at", metavar="TIME", help="evaluate as of this past moment (ISO 8601)")
+    if command == "snapshot":
+        parser.add_argument("--output", metavar="FILE", help="FILE.svg, FILE.html or FILE.txt (default: text on stdout)")
+        parser.add_argument("--size", default="120x40", metavar="WxH", help="the screen size (default 120x40)")
+        parser.add_argument("--theme", help="a theme name, e.g. kputui-light (default: the config's)")
+        parser.add_argument("--dashboard", type=int, default=1, metavar="N", help="which dashboard (default 1)")
+    if command in ("export", "snapshot"):
         parser.add_argument("--no-collect", action="store_true",
                             help="do not poll the sources first, even when no collector is running")
     return parser
 
 
-HANDLERS = {None: cmd_dashboard, "check": cmd_check, "collect": cmd_collect, "export": cmd_export, "push": cmd_push}
+HANDLERS = {
+    None: cmd_dashboard,
+    "check": cmd_check,
+    "collect": cmd_collect,
+    "export": cmd_export,
+    "push": cmd_push,
+    "snapshot": cmd_snapshot,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

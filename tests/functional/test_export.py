@@ -123,3 +123,49 @@ def test_export_command_prints_every_kpi_as_json(tmp_path: Path, store: Store) -
         assert required <= set(kpi)
         assert datetime.fromisoformat(kpi["period_start"]).utcoffset() is not None
     datetime.fromisoformat(document["generated_at"])
+
+
+def test_export_at_a_past_moment_gives_the_values_of_then(tmp_path: Path, store: Store) -> None:
+    config_path = tmp_path / "kpis.yaml"
+    config_path.write_text(CONFIG)
+    store.close()
+    at = datetime.fromtimestamp(NOW, BERLIN).isoformat()
+    result = subprocess.run(
+        [sys.executable, "-m", "kputui", "export", str(config_path), "--store", str(tmp_path / "store"), "--at", at],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    kpis = {kpi["id"]: kpi for kpi in json.loads(result.stdout)["kpis"]}
+    assert kpis["conversion"]["value"] == pytest.approx(10 / 200)  # as worked out above
+    assert kpis["orders_today"]["value"] == 5.0
+    assert kpis["conversion"]["period_start"] == "2026-11-30T00:00:00+01:00"
+
+
+def test_snapshot_writes_text_svg_and_html_with_every_kpi(tmp_path: Path, store: Store) -> None:
+    config_path = tmp_path / "kpis.yaml"
+    config_path.write_text(CONFIG)
+    store.close()
+    documents = {}
+    for kind in ("txt", "svg", "html"):
+        output = tmp_path / f"report.{kind}"
+        result = subprocess.run(
+            [sys.executable, "-m", "kputui", "snapshot", str(config_path), "--store", str(tmp_path / "store"),
+             "--output", str(output), "--size", "120x40", "--no-collect"],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        documents[kind] = output.read_text()
+    text = documents["txt"]
+    for name in ("Conversion", "Orders today", "Followers"):
+        assert name in text
+    assert "1,234" in text or "1234" in text  # the followers' last value
+    assert documents["svg"].lstrip().startswith("<svg") and "Followers" in documents["svg"]
+    assert "<html" in documents["html"].lower() and "Followers" in documents["html"]
+
+
+def test_snapshot_refuses_an_unknown_format(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "kputui", "snapshot", "--output", str(tmp_path / "report.pdf")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1 and ".svg, .html or .txt" in result.stderr
