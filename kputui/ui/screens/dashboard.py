@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DashboardScreen"]
 
+PANES_PER_TURN = 8
+"""Panes given a new state per turn of the event loop (each costs a render)."""
 MOVES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
 
@@ -103,11 +105,24 @@ class DashboardScreen(Screen[None]):
             pane.scroll_visible(animate=False)
 
     def show_states(self, states: dict[str, KpiState], kpi_ids: list[str] | None = None) -> None:
-        """Hand new states to the panes that show them (all panes when `kpi_ids` is None)."""
+        """Hand new states to the panes that show them (all panes when `kpi_ids` is None).
+
+        A few panes change per turn of the event loop, so that many KPIs changing at
+        once are painted over several frames instead of holding the loop for one.
+        """
         wanted = None if kpi_ids is None else set(kpi_ids)
-        for pane in self.query(KpiPane):
-            if (wanted is None or pane.kpi_id in wanted) and pane.kpi_id in states:
-                pane.state = states[pane.kpi_id]
+        panes = [
+            pane
+            for pane in self.query(KpiPane)
+            if (wanted is None or pane.kpi_id in wanted) and pane.kpi_id in states
+        ]
+        self._show_batch(panes, states)
+
+    def _show_batch(self, panes: list[KpiPane], states: dict[str, KpiState]) -> None:
+        for pane in panes[:PANES_PER_TURN]:
+            pane.state = states[pane.kpi_id]
+        if len(panes) > PANES_PER_TURN:
+            self.call_later(self._show_batch, panes[PANES_PER_TURN:], states)
 
     def visible_kpis(self) -> list[str]:
         """The ids of the KPIs whose panes are on screen now (none while being rebuilt)."""
