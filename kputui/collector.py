@@ -14,6 +14,12 @@ arrived meanwhile), every `FLUSH_INTERVAL` and when the collector stops, so a st
 nothing a source delivered. `restart(config)` restarts only the sources whose spec
 changed. The collector runs inside `kputui` (as a Textual worker) or alone as `kputui
 collect`; it never imports Textual.
+
+Alerts are evaluated here too, every `ALERT_INTERVAL`, so they fire with no UI open and
+only in the store's writer: the KPI states come from a `Board`, `kputui.alerts.step`
+decides what fires or resolves, the store records the alerts' memory and events (before
+anything is sent, so a restart neither repeats nor forgets an alert), and each event goes
+to its notifiers as a task of its own (`kputui.notify`).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from kputui.alerts import AlertEvent, step
 from kputui.errors import KputuiError, SourceError
 from kputui.sources import PartialFailure, RetryLater, Source, build_source
 from kputui.sources.values import blank_out, secrets_of
@@ -37,6 +44,7 @@ from kputui.store import SourceStatus
 if TYPE_CHECKING:
     import httpx
 
+    from kputui.board import Board
     from kputui.config import Config, SourceSpec
     from kputui.series import Sample
     from kputui.store import Store
@@ -65,6 +73,10 @@ MAX_ERROR_LENGTH = 300
 """Error messages kept in the store are cut to this length."""
 MAX_PENDING = 1_000_000
 """Samples kept for a store that cannot be written, before the oldest are dropped."""
+ALERT_INTERVAL = 5.0
+"""Seconds between evaluations of the alert rules."""
+NOTIFY_GRACE = 5.0
+"""Seconds notifications still under way may take to finish when the collector stops."""
 
 _UNSAFE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
@@ -132,6 +144,7 @@ class Collector:
         clock: Callable[[], float] = time.time,
         jitter: float = 0.05,
         max_concurrent: int = MAX_CONCURRENT_POLLS,
+        alert_interval: float = ALERT_INTERVAL,
     ) -> None:
         self.config = config
         self.store = store
@@ -152,6 +165,9 @@ class Collector:
         self._active: httpx.AsyncClient | None = None
         self._pending: list[Sample] = []
         self._pending_statuses: dict[str, SourceStatus] = {}
+        self.alert_interval = alert_interval
+        self._board: Board | None = None
+        self._notifying: set[asyncio.Task[None]] = set()
 
     # -- building -----------------------------------------------------------------------
 
@@ -310,6 +326,65 @@ class Collector:
         except (KputuiError, OSError) as error:
             log.error("cannot take in pushed values: %s", safe_text(str(error)))
 
+    # -- alerts -------------------------------------------------------------------------
+
+    def evaluate_alerts(self) -> list[AlertEvent]:
+        """Evaluate every alert rule now; record and return what fired or resolved.
+
+        The events are in the store before this returns (the caller sends them); when the
+        store cannot be written nothing is returned, and the next evaluation tries again.
+        """
+        if not self.config.alerts:
+            return []
+        from kputui.board import Board
+
+        if self._board is None or self._board.config is not self.config:
+            self._board = Board(self.config, self.store, clock=self.clock)
+        try:
+            self._board.update()
+            memory = self.store.alert_memory()
+            new, events = step(self.config.alerts, self._board.states, memory, self.clock())
+            if new != memory or events:
+                return self.store.record_alerts(new, events)
+        except (KputuiError, OSError) as error:
+            log.error("cannot evaluate the alerts: %s", safe_text(str(error)))
+        return []
+
+    def _send(self, events: list[AlertEvent]) -> list[asyncio.Task[None]]:
+        """Start one task per event and notifier; they log their own failures."""
+        tasks = []
+        for event in events:
+            log.info("%s", safe_text(event.text))
+            for name in event.notify:
+                spec = self.config.notifiers.get(name)
+                if spec is None:
+                    continue
+                task = asyncio.get_running_loop().create_task(
+                    self._notify(spec, event), name=f"collector:notify:{name}")
+                self._notifying.add(task)
+                task.add_done_callback(self._notifying.discard)
+                tasks.append(task)
+        return tasks
+
+    async def _notify(self, spec: Any, event: AlertEvent) -> None:
+        from kputui.notify import NotifyError, deliver
+
+        try:
+            await deliver(spec, event, client=self._active)
+        except NotifyError as error:
+            log.error("alert for %s not delivered: %s", event.kpi_id, safe_text(str(error)))
+        except Exception as error:  # a notifier's bug must not stop the collector
+            log.error("alert for %s not delivered: %s: %s", event.kpi_id, spec.name, type(error).__name__)
+
+    async def _finish_notifications(self) -> None:
+        """Let notifications under way finish for a moment, then cancel the rest."""
+        pending = set(self._notifying)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=NOTIFY_GRACE)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
     # -- running ------------------------------------------------------------------------
 
     async def run_once(self) -> None:
@@ -325,6 +400,8 @@ class Collector:
                 self._drain_inbox()
             finally:
                 self.flush()
+            self._send(self.evaluate_alerts())
+            await self._finish_notifications()
 
     async def _run_source(self, source: Source) -> None:
         """Poll one source until cancelled: backfill first, then at its interval."""
@@ -356,13 +433,19 @@ class Collector:
             try:
                 for source in self.sources.values():
                     self._start(source)
+                loop = asyncio.get_running_loop()
+                alerts_due = loop.time()
                 while True:
                     self._drain_inbox()
                     self.flush()
-                    await asyncio.sleep(FLUSH_INTERVAL)
+                    if loop.time() >= alerts_due:
+                        self._send(self.evaluate_alerts())
+                        alerts_due = loop.time() + self.alert_interval
+                    await asyncio.sleep(min(FLUSH_INTERVAL, self.alert_interval))
             finally:
                 await self._stop(set(self._tasks))
                 self.flush()
+                await self._finish_notifications()
 
     @property
     def running(self) -> bool:

@@ -22,6 +22,7 @@ import jmespath
 from yaml.nodes import ScalarNode
 
 from kputui._yaml import BAD, ConfigIssue, Fields, Reader, compose, did_you_mean, join
+from kputui.alerts import CONDITIONS, NOTIFIER_TYPES, AlertRule, NotifierSpec
 from kputui.durations import parse_duration
 from kputui.errors import ConfigError, FormulaError
 from kputui.kpi.aggregate import AGGREGATIONS
@@ -138,6 +139,10 @@ class Config:
     dashboards: tuple[DashboardSpec, ...]
     text: str
     """The YAML text as read, for editing and re-saving."""
+    alerts: tuple[AlertRule, ...] = ()
+    """Every KPI's alert rules, in config order."""
+    notifiers: Mapping[str, NotifierSpec] = field(default_factory=lambda: MappingProxyType({}))
+    """The top-level `notifiers:` by name."""
     _series: Mapping[str, SeriesSpec] = field(init=False, repr=False, compare=False)
     _sources: Mapping[str, SourceSpec] = field(init=False, repr=False, compare=False)
     _kinds: Mapping[str, Kind] = field(init=False, repr=False, compare=False)
@@ -227,7 +232,7 @@ def _read_config(r: Reader, root: Any, text: str, path: Path | None) -> Config |
     top = r.mapping(root, "", "a mapping with version, settings, sources, kpis and dashboards")
     if top is None:
         return None
-    top.check_keys(("version", "settings", "sources", "kpis", "dashboards"))
+    top.check_keys(("version", "settings", "sources", "kpis", "dashboards", "notifiers"))
     version_node = top.node_of("version")
     if version_node is not None and r.scalar(version_node, "version") != 1:
         r.error(version_node, "version", f"unsupported version {r.got(version_node)}: "
@@ -235,11 +240,13 @@ def _read_config(r: Reader, root: Any, text: str, path: Path | None) -> Config |
     settings = _read_settings(r, top.node_of("settings"))
     kinds: dict[str, Kind] = {}
     sources = _read_sources(r, top.node_of("sources"), kinds)
-    kpis, kpi_ids = _read_kpis(r, top.node_of("kpis"), kinds)
+    notifiers = _read_notifiers(r, top.node_of("notifiers"))
+    alerts: list[AlertRule] = []
+    kpis, kpi_ids = _read_kpis(r, top.node_of("kpis"), kinds, notifiers, alerts)
     dashboards = _read_dashboards(r, top, kpi_ids, kpis)
     if r.issues:
         return None
-    return Config(path, settings, sources, kpis, dashboards, text)
+    return Config(path, settings, sources, kpis, dashboards, text, tuple(alerts), MappingProxyType(notifiers))
 
 
 # --- settings
@@ -383,11 +390,12 @@ def _read_series(r: Reader, source: str, source_type: str, parent: Fields, name:
 # --- KPIs
 
 _KPI_KEYS = ("id", "name", "objective", "formula", "period", "format", "direction", "target",
-             "compare", "pace", "stale_after", "owner", "tags")
+             "compare", "pace", "stale_after", "owner", "tags", "alerts")
 _COMPARES = ("previous_period", "same_period_last_year")
 
 
-def _read_kpis(r: Reader, node: Any, kinds: Mapping[str, Kind]) -> tuple[tuple[KpiSpec, ...], dict[str, Any]]:
+def _read_kpis(r: Reader, node: Any, kinds: Mapping[str, Kind], notifiers: Mapping[str, NotifierSpec],
+               alerts: list[AlertRule]) -> tuple[tuple[KpiSpec, ...], dict[str, Any]]:
     items = r.sequence(node, "kpis", "a list of KPIs")
     kpis: list[KpiSpec] = []
     ids: dict[str, Any] = {}
@@ -395,6 +403,9 @@ def _read_kpis(r: Reader, node: Any, kinds: Mapping[str, Kind]) -> tuple[tuple[K
         kpi = _read_kpi(r, item, join("kpis", index), kinds, ids)
         if kpi is not None:
             kpis.append(kpi)
+            fields = r.mapping(item, join("kpis", index))
+            if fields is not None and isinstance(kpi.id, str):
+                alerts += read_alerts(fields, kpi.id, notifiers)
     return tuple(kpis), ids
 
 
@@ -561,6 +572,138 @@ def _valid_day(label: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- alerts and notifiers
+
+def _read_notifiers(r: Reader, node: Any) -> dict[str, NotifierSpec]:
+    f = r.mapping(node, "notifiers", "a mapping of notifier names to notifiers")
+    notifiers: dict[str, NotifierSpec] = {}
+    for name in f or ():
+        path = f.at(name)  # type: ignore[union-attr]
+        if not _SOURCE_NAME.fullmatch(name):
+            r.error(f.key_node(name), path, f'expected a notifier name made of letters, digits, '  # type: ignore[union-attr]
+                    f'_ . and -, got "{name}"')
+        spec = _read_notifier(r, name, f.items[name][1], path)  # type: ignore[union-attr]
+        if spec is not None:
+            notifiers[name] = spec
+    return notifiers
+
+
+def _read_notifier(r: Reader, name: str, node: Any, path: str) -> NotifierSpec | None:
+    f = r.mapping(node, path, f"a mapping with type ({', '.join(NOTIFIER_TYPES)})")
+    if f is None:
+        return None
+    kind = f.choice("type", NOTIFIER_TYPES)
+    options: dict[str, Any] = {}
+    if kind == "webhook":
+        f.check_keys(("type", "url", "headers", "timeout", "retries", "backoff"), required=("type", "url"))
+        options = {"url": _url(f), "headers": f.str_map("headers"), "timeout": f.duration("timeout", 10.0),
+                   "retries": f.int("retries", 3, low=0, high=10), "backoff": f.duration("backoff", 1.0)}
+    elif kind == "command":
+        f.check_keys(("type", "command", "timeout"), required=("type", "command"))
+        options = {"command": _argv(f), "timeout": f.duration("timeout", 10.0)}
+    elif kind == "bell":
+        f.check_keys(("type",))
+    else:
+        f.check_keys(("type", "url", "headers", "timeout", "retries", "backoff", "command"), required=("type",))
+    if kind is BAD or kind is None:  # reported; named still, so alerts naming it are not errors too
+        return NotifierSpec(name, "")
+    return NotifierSpec(name, kind, MappingProxyType(options))
+
+
+def _argv(f: Fields) -> Any:
+    def read(node: Node, path: str) -> Any:
+        items = f.reader.sequence(node, path, "a list like [notify-send, KPI] (no shell)")
+        if items is None:
+            return BAD
+        if not items:
+            return f.reader.expected(node, path, "a non-empty list of texts")
+        argv = tuple(f.reader_str(item, join(path, i)) for i, item in enumerate(items))
+        return BAD if BAD in argv else argv
+    return f.value("command", None, read)
+
+
+def _hold(r: Reader, node: Any, path: str) -> Any:
+    """`for`: a duration, or 0 for at once."""
+    value = r.scalar(node, path)
+    if value is BAD:
+        return BAD
+    if value == 0 and not isinstance(value, bool) or value in ("0", "0s"):
+        return 0.0
+    try:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return parse_duration(value)
+    except ValueError:
+        pass
+    return r.expected(node, path, "a duration like 30s, 10m or 1h (or 0 for at once)")
+
+
+def read_alerts(kpi: Fields, kpi_id: str, notifiers: Mapping[str, NotifierSpec]) -> list[AlertRule]:
+    """The `alerts:` of one KPI mapping, checked against the notifiers defined."""
+    r = kpi.reader
+    items = r.sequence(kpi.node_of("alerts"), kpi.at("alerts"), "a list of alerts")
+    rules = []
+    for index, item in enumerate(items or ()):
+        path = join(kpi.at("alerts"), index)
+        f = r.mapping(item, path, "an alert mapping like {when: off_track, for: 10m, notify: [team]}")
+        if f is None:
+            continue
+        f.check_keys(("when", "above", "below", "for", "notify"))
+        given = [key for key in ("when", "above", "below") if key in f]
+        if len(given) != 1:
+            found = "none" if not given else " and ".join(given)
+            r.error(f.node, path, f"expected exactly one of when, above or below, got {found}")
+            continue
+        when, threshold = _condition(f, given[0])
+        hold = f.value("for", 0.0, lambda n, p: _hold(r, n, p))
+        names = []
+        for position, name_node in enumerate(r.sequence(f.node_of("notify"), f.at("notify"),
+                                                        "a list of notifier names") or ()):
+            name_path = join(f.at("notify"), position)
+            name = f.reader_str(name_node, name_path)
+            if name is BAD:
+                continue
+            if name not in notifiers:
+                known = f" (defined: {', '.join(notifiers)})" if notifiers else " (no notifiers are defined)"
+                hint = did_you_mean(name, notifiers) or known
+                r.error(name_node, name_path, f'unknown notifier "{name}"{hint}')
+            else:
+                names.append(name)
+        if BAD not in (when, threshold, hold):
+            rules.append(AlertRule(kpi_id, index, when, threshold, hold, tuple(names)))
+    return rules
+
+
+def _condition(f: Fields, key: str) -> tuple[Any, Any]:
+    """The condition and threshold of an alert: `when: off_track`, `when: {above: 5}`, `above: 5`."""
+    r = f.reader
+    if key in ("above", "below"):
+        number = f.number(key)
+        return (key, number) if number is not None else (r.expected(f.items[key][1], f.at(key), "a number"), BAD)
+    node = f.node_of("when")
+    if node is None:
+        return r.expected(f.items["when"][1], f.at("when"), "a condition"), BAD
+    statuses = [c for c in CONDITIONS if c not in ("above", "below")]
+    what = f"{', '.join(statuses)}, or a mapping {{above: X}} or {{below: X}}"
+    if isinstance(node, ScalarNode):
+        text = f.reader_str(node, f.at("when"))
+        if text is BAD or text in statuses:
+            return text, None
+        return r.expected(node, f.at("when"), what, did_you_mean(text, CONDITIONS)), BAD
+    inner = r.mapping(node, f.at("when"), what)
+    if inner is None:
+        return BAD, BAD
+    inner.check_keys(("above", "below"))
+    if len(inner.items) != 1 or next(iter(inner.items)) not in ("above", "below"):
+        if len(inner.items) != 1:
+            r.error(node, f.at("when"), "expected exactly one of above or below")
+        return BAD, BAD
+    kind = next(iter(inner.items))
+    number = inner.number(kind)
+    if number is None:
+        return r.expected(inner.items[kind][1], inner.at(kind), "a number"), BAD
+    return kind, number
 
 
 # --- dashboards

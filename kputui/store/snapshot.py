@@ -77,6 +77,8 @@ class Snapshot:
     """The journal (generation, size) this snapshot includes."""
     timezone: str | None = None
     statuses: dict[str, SourceStatus] | None = None
+    alerts: dict[str, Any] | None = None
+    """The alerts' memory and recent events: `{"memory": {...}, "events": [...], "seq": n}`."""
 
 
 def migrate(data: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -120,11 +122,20 @@ def load_snapshot(data: dict[str, Any], path: Path, history: History) -> Snapsho
         folded=None if folded is None else (int(folded[0]), int(folded[1])),
         timezone=None if meta.get("timezone") is None else str(meta["timezone"]),
         statuses=statuses,
+        alerts=_alerts_doc(data.get("alerts")),
     )
 
 
+def _alerts_doc(table: Any) -> dict[str, Any] | None:
+    """The one document of the `alerts` table, or None when there is none."""
+    if not isinstance(table, dict) or not isinstance(table.get("1"), dict):
+        return None
+    return table["1"]
+
+
 def dump_snapshot(
-    history: History, statuses: dict[str, SourceStatus], gen: int, folded: tuple[int, int]
+    history: History, statuses: dict[str, SourceStatus], gen: int, folded: tuple[int, int],
+    alerts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The TinyDB dict for `store.json` of generation `gen`."""
     chunks: dict[str, dict[str, str]] = {tier.name: {} for tier in TIERS}
@@ -146,4 +157,7 @@ def dump_snapshot(
         str(i): status.to_doc()
         for i, status in enumerate(sorted(statuses.values(), key=lambda s: s.source), start=1)
     }
-    return {"meta": {"1": meta}, "series": series, "statuses": status_docs}
+    tables = {"meta": {"1": meta}, "series": series, "statuses": status_docs}
+    if alerts:
+        tables["alerts"] = {"1": alerts}
+    return tables

@@ -17,12 +17,14 @@ are all there; whatever a crash left unreferenced is deleted when the writer nex
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from kputui.alerts import AlertEvent, AlertMemory
 from kputui.errors import StoreError
 from kputui.series import Bucket, Sample
 from kputui.store.history import History, paused_gc
@@ -43,6 +45,8 @@ from kputui.store.versions import ChangeLog
 __all__ = ["Store"]
 
 _ATTEMPTS = 3
+MAX_ALERT_EVENTS = 200
+"""Alert events kept for viewers to show (the newest)."""
 """How often a reader retries when the writer checkpoints under it."""
 
 
@@ -85,6 +89,9 @@ class Store:
         self._journal: Journal | None = None
         self._changes = ChangeLog()
         self._statuses: dict[str, SourceStatus] = {}
+        self._alert_memory: dict[str, dict[str, Any]] = {}
+        self._alert_events: list[dict[str, Any]] = []
+        self._alert_seq = 0
         self._gen = 0
         self._offset = 0
         self._last_checkpoint = clock()
@@ -173,6 +180,33 @@ class Store:
         """The last status of every source, by source name."""
         return dict(self._statuses)
 
+    def alert_memory(self) -> dict[str, AlertMemory]:
+        """What the collector remembers of each alert rule, by rule key."""
+        memory = {}
+        for key, doc in self._alert_memory.items():
+            try:
+                memory[key] = AlertMemory.from_doc(doc)
+            except (TypeError, ValueError, AttributeError):
+                continue
+        return memory
+
+    @property
+    def alert_seq(self) -> int:
+        """The sequence number of the newest alert event (0: none yet)."""
+        return self._alert_seq
+
+    def alert_events(self, after: int = 0) -> list[AlertEvent]:
+        """Alert events with a sequence number above `after`, oldest first (the newest
+        `MAX_ALERT_EVENTS` are kept). Readers see them after `refresh`."""
+        events = []
+        for doc in self._alert_events:
+            if int(doc.get("seq") or 0) > after:
+                try:
+                    events.append(AlertEvent.from_doc(doc))
+                except (KeyError, TypeError, ValueError):
+                    continue
+        return events
+
     def changed_since(self, version: int) -> tuple[int, set[str]]:
         """The current version and the series changed after `version` (statuses are
         not series: a status change bumps the version with no names)."""
@@ -242,6 +276,18 @@ class Store:
             self._statuses[status.source] = status
         self._changes.bump(set(), force=True)
 
+    def record_alerts(self, memory: dict[str, AlertMemory], events: Iterable[AlertEvent]) -> list[AlertEvent]:
+        """Durably replace the alerts' memory and add `events` (one journal line); writer
+        only. Returns the events with their sequence numbers."""
+        journal = self._writable()
+        numbered = [dataclasses.replace(event, seq=self._alert_seq + i) for i, event in enumerate(events, start=1)]
+        docs = {key: item.to_doc() for key, item in memory.items()}
+        journal.append({"op": "alerts", "memory": docs, "events": [e.to_doc() for e in numbered]})
+        self._offset = journal.size
+        self._apply_alerts(docs, [e.to_doc() for e in numbered])
+        self._changes.bump(set(), force=True)
+        return numbered
+
     def checkpoint(self) -> None:
         """Fold the journal into the snapshot and drop what the tiers no longer keep."""
         journal = self._writable()
@@ -259,7 +305,10 @@ class Store:
                 obsolete.append(old)
             history.stored[(tier, key)] = name
             chunk.dirty = False
-        self._head.write(dump_snapshot(history, self._statuses, gen, (self._gen, journal.size)))
+        alerts = None
+        if self._alert_memory or self._alert_events or self._alert_seq:
+            alerts = {"memory": self._alert_memory, "events": self._alert_events, "seq": self._alert_seq}
+        self._head.write(dump_snapshot(history, self._statuses, gen, (self._gen, journal.size), alerts))
         old_journal = self.files.journal(self._gen)
         self._gen, self._offset = gen, 0
         self._journal = Journal(self.files.journal(gen), keep=0)
@@ -329,7 +378,21 @@ class Store:
                 self._statuses[status.source] = status
                 changed = True
             return set(), changed
+        if op == "alerts":
+            memory, events = record.get("memory"), record.get("events")
+            self._apply_alerts(memory if isinstance(memory, dict) else {},
+                               [e for e in events if isinstance(e, dict)] if isinstance(events, list) else [])
+            return set(), True
         return set(), False
+
+    def _apply_alerts(self, memory: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        self._alert_memory = {str(k): v for k, v in memory.items() if isinstance(v, dict)}
+        for doc in events:
+            seq = doc.get("seq")
+            if isinstance(seq, int) and seq > self._alert_seq:
+                self._alert_seq = seq
+                self._alert_events.append(doc)
+        del self._alert_events[:-MAX_ALERT_EVENTS]
 
     def _replay_journal(self) -> set[str]:
         """Apply the journal from where this process stopped reading it."""
@@ -401,6 +464,7 @@ class Store:
         """Read `store.json` into a fresh history; return which journal it folded."""
         self.history = History(Calendar(self._timezone), self._load_chunk)
         self._statuses = {}
+        self._alert_memory, self._alert_events, self._alert_seq = {}, [], 0
         self._gen, self._offset = 0, 0
         try:
             with paused_gc():
@@ -421,6 +485,10 @@ class Store:
             self._set_aside(error)
             return None
         self._statuses = snapshot.statuses or {}
+        if snapshot.alerts:
+            self._apply_alerts(snapshot.alerts.get("memory") or {}, list(snapshot.alerts.get("events") or []))
+            seq = snapshot.alerts.get("seq")
+            self._alert_seq = max(self._alert_seq, seq if isinstance(seq, int) else 0)
         self._gen = snapshot.gen
         return snapshot.folded
 
