@@ -118,9 +118,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    """`kputui collect [CONFIG] [--once]`: the headless collector."""
+    """`kputui collect [CONFIG] [--once] [--metrics-listen HOST:PORT]`: the headless collector."""
     from kputui.collector import Collector
 
+    listen = None
+    if args.metrics_listen is not None:
+        from kputui.metrics import parse_listen
+
+        if args.once:
+            raise UsageError("--metrics-listen serves while the collector runs; it does not go with --once")
+        listen = parse_listen(args.metrics_listen)
     config = load(args)
     store = open_store(config, args, writer=True)
 
@@ -134,7 +141,18 @@ def cmd_collect(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
         try:
-            await collector.run()
+            if listen is None:
+                await collector.run()
+                return
+            from kputui.board import Board
+            from kputui.metrics import MetricsServer, is_loopback
+
+            async with MetricsServer(Board(config, store), *listen) as server:
+                print(f"kputui: serving Prometheus metrics at {server.url}", file=sys.stderr, flush=True)
+                if not is_loopback(server.host):
+                    print(f"kputui: warning: {server.host} is not loopback: other machines can read the metrics",
+                          file=sys.stderr, flush=True)
+                await collector.run()
         except asyncio.CancelledError:
             pass
 
@@ -266,6 +284,8 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--store", metavar="PATH", help="the store folder (overrides settings.store)")
     if command == "collect":
         parser.add_argument("--once", action="store_true", help="poll every source once and exit")
+        parser.add_argument("--metrics-listen", metavar="HOST:PORT",
+                            help="also serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464")
     if command == "export":
         parser.add_argument("--format", choices=("json", "csv"), default="json")
         parser.add_argument("--kpi", action="append", metavar="ID", help="only this KPI (repeatable)")

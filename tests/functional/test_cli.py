@@ -153,3 +153,54 @@ def test_a_kputui_yaml_in_the_current_folder_wins(tmp_path: Path) -> None:
     result = kputui("check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "kputui.yaml: ok: 1 sources" in result.stdout
+
+
+def test_collect_serves_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    config = tmp_path / "crm.yaml"
+    config.write_text(MANUAL)
+    store = str(tmp_path / "store")
+    assert kputui("push", "deals_won", "3", str(config), "--store", store).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kputui", "collect", str(config), "--store", store,
+         "--metrics-listen", f"127.0.0.1:{port}"],
+        stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        body = ""
+        while time.monotonic() < deadline:
+            try:
+                body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.HTTPError:
+                time.sleep(0.1)
+                continue
+            if 'kputui_kpi_value{kpi="deals"' in body:
+                break
+            time.sleep(0.1)
+        assert 'kputui_series_value{series="deals_won"' in body
+        line = next(line for line in body.splitlines() if line.startswith('kputui_kpi_value{kpi="deals"'))
+        assert float(line.rsplit(" ", 1)[1]) == 3.0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert f"serving Prometheus metrics at http://127.0.0.1:{port}" in stderr
+
+
+def test_metrics_listen_is_checked_before_anything_runs(tmp_path: Path) -> None:
+    config = tmp_path / "crm.yaml"
+    config.write_text(MANUAL)
+    result = kputui("collect", str(config), "--store", str(tmp_path / "s"), "--metrics-listen", "::1:9464")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    result = kputui("collect", str(config), "--once", "--metrics-listen", "127.0.0.1:9464")
+    assert result.returncode == 1 and "--once" in result.stderr
