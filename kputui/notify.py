@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl, urlsplit
 from typing import TYPE_CHECKING
 
 import orjson
@@ -37,8 +38,14 @@ class NotifyError(KputuiError):
 
 
 def secrets_of_notifier(spec: NotifierSpec) -> set[str]:
-    """Texts of `spec` that must never show in a message: header values and their words."""
+    """Texts of `spec` that must never show in a message: header values and their words,
+    and the URL's path, query and password (chat webhooks carry their token in the path)."""
     found = [str(v) for v in (spec.options.get("headers") or {}).values()]
+    url = spec.options.get("url")
+    if isinstance(url, str):
+        parts = urlsplit(url)
+        found += [text for text in (parts.path, parts.query, parts.password or "") if len(text) > 1]
+        found += [value for _, value in parse_qsl(parts.query)]
     found += [word for text in list(found) for word in text.split() if len(word) >= MIN_SECRET * 2]
     return {text for text in found if len(text) >= MIN_SECRET}
 
