@@ -341,7 +341,7 @@ class Collector:
         if self._board is None or self._board.config is not self.config:
             self._board = Board(self.config, self.store, clock=self.clock)
         try:
-            self._board.update()
+            self._board.update(only={rule.kpi_id for rule in self.config.alerts})
             memory = self.store.alert_memory()
             new, events = step(self.config.alerts, self._board.states, memory, self.clock())
             if new != memory or events:

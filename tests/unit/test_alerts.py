@@ -211,3 +211,13 @@ def test_reader_sees_alert_events_from_the_journal(tmp_path: Path) -> None:
         new = reader.alert_events(after=seq)
         assert [e.kind for e in new] == ["fired"] and new[0].text.startswith("ALERT Stock level")
         assert new[0].severity == "warning"
+
+
+def test_state_machine_does_no_io() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, kputui.alerts; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('httpx', 'tinydb', 'textual', 'asyncio') or m.startswith(('kputui.store', 'kputui.sources'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
