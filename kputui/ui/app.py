@@ -110,6 +110,8 @@ class KputuiApp(App[None]):
         self._version = -1
         self._full_refresh_at = float("-inf")
         self._queued: list[str] = []
+        self._alert_seq = store.alert_seq
+        """The last alert event shown: older ones are not replayed at start."""
         self._config_stamp = self._stamp()
         # Themes and first states are ready before the screen is built, so the first
         # frame is styled and filled once rather than restyled after mounting.
@@ -185,6 +187,7 @@ class KputuiApp(App[None]):
         self._check_config_file()
         if self.collector is None:
             self.store.refresh()
+        self._show_alerts()
         version, changed = self.store.changed_since(self._version)
         self._version = version
         dashboard = self.dashboard
@@ -201,6 +204,15 @@ class KputuiApp(App[None]):
         else:
             updated = self.board.update(changed, only=visible)
         self._show(updated, everything)
+
+    def _show_alerts(self) -> None:
+        """Notify every alert the collector fired or resolved since the last look."""
+        for event in self.store.alert_events(after=self._alert_seq):
+            self._alert_seq = event.seq
+            self.notify(event.text, title="KPI alert", severity=event.severity, timeout=15, markup=False)
+            notifiers = self.config.notifiers
+            if any(notifiers[name].type == "bell" for name in event.notify if name in notifiers):
+                self.bell()
 
     def _refresh_queued(self) -> None:
         """Evaluate the next batch of a full refresh; the rest waits for the next turn."""
