@@ -307,18 +307,26 @@ class Collector:
 
     # -- writing ------------------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Write every sample and status delivered so far (one journal append for samples)."""
+    def flush(self, *, sync: bool = True) -> bool:
+        """Write every sample and status delivered so far; return whether anything was.
+
+        With `sync` False the lines reach the kernel but not yet the disk: `run` then
+        syncs in a worker thread, so a slow disk never holds the event loop.
+        """
+        wrote = False
         try:
             if self._pending:
-                self.store.append(self._pending)
+                self.store.append(self._pending, sync=sync)
                 self._pending = []
+                wrote = True
             if self._pending_statuses:
-                self.store.set_statuses(self._pending_statuses.values())
+                self.store.set_statuses(self._pending_statuses.values(), sync=sync)
                 self._pending_statuses.clear()
+                wrote = True
         except (KputuiError, OSError) as error:
             log.error("cannot write to the store: %s", safe_text(str(error)))
             del self._pending[:-MAX_PENDING]
+        return wrote
 
     def _drain_inbox(self) -> None:
         try:
@@ -437,7 +445,8 @@ class Collector:
                 alerts_due = loop.time()
                 while True:
                     self._drain_inbox()
-                    self.flush()
+                    if self.flush(sync=False):
+                        await asyncio.to_thread(self.store.sync)
                     if loop.time() >= alerts_due:
                         self._send(self.evaluate_alerts())
                         alerts_due = loop.time() + self.alert_interval

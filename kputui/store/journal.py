@@ -101,14 +101,28 @@ class Journal:
             fsync_dir(path.parent)
         self.size = keep
 
-    def append(self, record: dict[str, Any]) -> None:
-        """Write `record` as one line and return once it is durable."""
+    def append(self, record: dict[str, Any], *, sync: bool = True) -> None:
+        """Write `record` as one line; durable on return unless `sync` is False.
+
+        Without `sync` the line is in the kernel (it survives the process being killed)
+        and becomes durable against a power loss at the next `sync()`.
+        """
         line = orjson.dumps(record) + b"\n"
         view = memoryview(line)
         while view:
             view = view[os.write(self._fd, view) :]
-        os.fdatasync(self._fd)
+        if sync:
+            os.fdatasync(self._fd)
         self.size += len(line)
+
+    def sync(self) -> None:
+        """Make every line written so far durable; may run in another thread than `append`."""
+        fd = self._fd
+        if fd >= 0:
+            try:
+                os.fdatasync(fd)
+            except OSError:
+                pass  # closed by a checkpoint meanwhile, which made everything durable itself
 
     def close(self) -> None:
         """Close the file (everything appended is already durable)."""

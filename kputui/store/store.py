@@ -233,7 +233,7 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------
 
-    def append(self, samples: Iterable[Sample]) -> None:
+    def append(self, samples: Iterable[Sample], *, sync: bool = True) -> None:
         """Add samples, durable when this returns (one fsync per batch); writer only.
 
         Values that are None, NaN or infinite are kept as "no value"; a sample at the
@@ -243,7 +243,7 @@ class Store:
         rows = sample_rows(samples)
         if not rows:
             return
-        journal.append({"op": "a", "s": rows})
+        journal.append({"op": "a", "s": rows}, sync=sync)
         self._offset = journal.size
         self._changes.bump(self._apply_rows(rows))
         self._maybe_checkpoint()
@@ -264,13 +264,13 @@ class Store:
         """Record a source's status durably; writer only."""
         self.set_statuses([status])
 
-    def set_statuses(self, statuses: Iterable[SourceStatus]) -> None:
+    def set_statuses(self, statuses: Iterable[SourceStatus], *, sync: bool = True) -> None:
         """Record several sources' statuses durably in one journal line (one sync); writer only."""
         statuses = list(statuses)
         if not statuses:
             return
         journal = self._writable()
-        journal.append({"op": "statuses", "statuses": [status.to_doc() for status in statuses]})
+        journal.append({"op": "statuses", "statuses": [status.to_doc() for status in statuses]}, sync=sync)
         self._offset = journal.size
         for status in statuses:
             self._statuses[status.source] = status
@@ -287,6 +287,12 @@ class Store:
         self._apply_alerts(docs, [e.to_doc() for e in numbered])
         self._changes.bump(set(), force=True)
         return numbered
+
+    def sync(self) -> None:
+        """Writer: make what `append(..., sync=False)` wrote durable (safe from a worker thread)."""
+        journal = self._journal
+        if journal is not None:
+            journal.sync()
 
     def checkpoint(self) -> None:
         """Fold the journal into the snapshot and drop what the tiers no longer keep."""

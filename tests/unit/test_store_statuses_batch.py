@@ -29,3 +29,21 @@ def test_set_statuses_writes_one_line_and_reopens(tmp_path: Path) -> None:
         assert again.statuses()["src49"] == statuses[49]
     finally:
         again.close()
+
+
+def test_unsynced_appends_are_readable_at_once_and_durable_after_sync(tmp_path: Path) -> None:
+    from kputui.series import Sample
+
+    store = Store.open(tmp_path / "s", writer=True)
+    try:
+        store.append([Sample("orders", 1000.0, 3.0)], sync=False)
+        assert store.latest("orders") == Sample("orders", 1000.0, 3.0)
+        reader = Store.open(tmp_path / "s", writer=False)  # the line is in the file already
+        try:
+            assert reader.latest("orders") == Sample("orders", 1000.0, 3.0)
+        finally:
+            reader.close()
+        store.sync()
+    finally:
+        store.close()
+    store.sync()  # closed: nothing to do, no error
