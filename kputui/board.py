@@ -24,9 +24,13 @@ TIME_REFRESH = 10.0
 """Seconds after which every KPI is re-evaluated even without new data (periods move)."""
 
 
-def _failures(statuses: dict[str, SourceStatus]) -> dict[str, tuple[int, str | None]]:
+def _failures(statuses: dict[str, SourceStatus]) -> dict[str, tuple]:
     """What of the sources' health the KPIs show: who fails, and why."""
-    return {name: (s.consecutive_failures, s.last_error) for name, s in statuses.items() if s.consecutive_failures}
+    return {
+        name: (s.consecutive_failures, s.last_error, s.failed_series)
+        for name, s in statuses.items()
+        if s.consecutive_failures
+    }
 
 
 class Board:
@@ -54,7 +58,10 @@ class Board:
         """The last error of a failing source feeding `spec`, if any."""
         for name in sorted(spec.formula.series & self.config.series.keys()):
             status = self.statuses.get(self.config.series[name].source)
-            if status is not None and status.consecutive_failures and status.last_error:
+            if status is None or not status.consecutive_failures or not status.last_error:
+                continue
+            # A partial failure only touches the KPIs whose series delivered nothing.
+            if status.failed_series is None or name in status.failed_series:
                 return f"{status.source}: {status.last_error}"
         return None
 

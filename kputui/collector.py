@@ -289,11 +289,25 @@ class Collector:
         self._backoff[name] = self._backoff.get(name, 0) + 1 if hard else 0
         delay = self._delay(source, outcome)
         next_attempt = self.clock() + delay if schedule else None
-        self._record(name, error=outcome.error, next_attempt=next_attempt)
+        failed = None
+        if isinstance(outcome.error, PartialFailure):
+            delivered = {sample.series for sample in outcome.samples}
+            failed = tuple(sorted(series.name for series in source.spec.series if series.name not in delivered))
+        self._record(name, error=outcome.error, next_attempt=next_attempt, failed=failed)
         return delay
 
-    def _record(self, name: str, *, error: BaseException | None = None, next_attempt: float | None = None) -> None:
-        """Queue the outcome of an attempt at source `name` for the store."""
+    def _record(
+        self,
+        name: str,
+        *,
+        error: BaseException | None = None,
+        next_attempt: float | None = None,
+        failed: tuple[str, ...] | None = None,
+    ) -> None:
+        """Queue the outcome of an attempt at source `name` for the store.
+
+        `failed` names the series that delivered nothing in a partial failure.
+        """
         now = self.clock()
         old = self._statuses.get(name) or SourceStatus(name, None, None, None, 0, None)
         if error is None:
@@ -301,7 +315,7 @@ class Collector:
         else:
             text = _error_text(error, self._secrets.get(name, set()))
             success = now if isinstance(error, PartialFailure) else old.last_success
-            status = SourceStatus(name, success, text, now, old.consecutive_failures + 1, next_attempt)
+            status = SourceStatus(name, success, text, now, old.consecutive_failures + 1, next_attempt, failed)
         self._statuses[name] = status
         self._pending_statuses[name] = status
 

@@ -45,6 +45,8 @@ class SourceStatus:
     last_error_at: float | None
     consecutive_failures: int
     next_attempt: float | None
+    failed_series: tuple[str, ...] | None = None
+    """With a failure: the series that delivered nothing (None: the whole source failed)."""
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> SourceStatus:
@@ -62,6 +64,7 @@ class SourceStatus:
             number("last_error_at"),
             int(doc.get("consecutive_failures") or 0),
             number("next_attempt"),
+            None if doc.get("failed_series") is None else tuple(str(name) for name in doc["failed_series"]),
         )
 
     def to_doc(self) -> dict[str, Any]:

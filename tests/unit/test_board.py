@@ -61,3 +61,60 @@ def test_a_source_succeeding_again_does_not_re_evaluate_everything(tmp_path: Pat
         assert board.states["ka"].status == "error"
     finally:
         store.close()
+
+
+def test_a_partial_failure_marks_only_the_kpis_of_the_series_that_failed(tmp_path: Path) -> None:
+    from kputui.store import SourceStatus
+
+    config = load_config_text(CONFIG)
+    store = Store.open(tmp_path / "store", writer=True)
+    try:
+        store.append([Sample("a", NOW - 60, 2.0), Sample("b", NOW - 60, 4.0)])
+        store.set_status(SourceStatus("crm", NOW, "series b: path x matched nothing", NOW, 1, NOW + 60, ("b",)))
+        board = Board(config, store, clock=lambda: NOW)
+        board.update(None)
+        assert board.states["ka"].status != "error"
+        assert board.states["kb"].status == "error" and "series b" in board.states["kb"].reason
+        assert board.states["kab"].status == "error"  # it reads b too
+        store.set_status(SourceStatus("crm", None, "connection refused", NOW, 2, NOW + 60))  # all of it
+        board.update([])
+        assert all(state.status == "error" for state in board.states.values())
+    finally:
+        store.close()
+
+
+async def test_the_collector_names_the_series_a_partial_failure_left_out(tmp_path: Path) -> None:
+    import sys
+
+    from kputui.collector import Collector
+
+    script = tmp_path / "tool.py"
+    script.write_text('print(\'{"a": 3}\')\n')
+    text = (
+        "version: 1\n"
+        "settings: {timezone: UTC}\n"
+        "sources:\n"
+        "  tool:\n"
+        "    type: command\n"
+        f"    command: ['{sys.executable}', '{script}']\n"
+        "    series:\n"
+        "      a: {path: a, kind: gauge}\n"
+        "      b: {path: b, kind: gauge}\n"
+        "kpis:\n"
+        "  - {id: ka, formula: a, period: day}\n"
+    )
+    config = load_config_text(text)
+    store = Store.open(tmp_path / "store", writer=True)
+    try:
+        await Collector(config, store).run_once()
+        status = store.statuses()["tool"]
+        assert status.consecutive_failures == 1 and "series b" in (status.last_error or "")
+        assert status.failed_series == ("b",)
+        assert store.latest("a").value == 3.0
+    finally:
+        store.close()
+    reopened = Store.open(tmp_path / "store", writer=False)
+    try:
+        assert reopened.statuses()["tool"].failed_series == ("b",)  # kept through the journal
+    finally:
+        reopened.close()
