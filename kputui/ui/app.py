@@ -28,6 +28,7 @@ from kputui.ui.widgets.kpi_pane import KpiPane
 
 if TYPE_CHECKING:
     from textual.events import Resize
+    from textual.timer import Timer
 
     from kputui.collector import Collector
     from kputui.config import Config
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["KputuiApp"]
 
 FALLBACK_THEME = "kputui-dark"
+SCROLL_SETTLE = 0.15
+"""Seconds without scrolling before the KPIs in view are evaluated again."""
 REFRESH_BATCH = 25
 """KPIs evaluated per turn of the event loop during a full refresh."""
 MIN_SIZE = (40, 12)
@@ -110,6 +113,7 @@ class KputuiApp(App[None]):
         self._version = -1
         self._full_refresh_at = float("-inf")
         self._queued: list[str] = []
+        self._scroll_timer: Timer | None = None
         self._alert_seq = store.alert_seq
         """The last alert event shown: older ones are not replayed at start."""
         self._config_stamp = self._stamp()
@@ -204,6 +208,16 @@ class KputuiApp(App[None]):
         else:
             updated = self.board.update(changed, only=visible)
         self._show(updated, everything)
+
+    def on_kpi_grid_scrolled(self) -> None:
+        """Bring the KPIs that scrolled into view up to date, once scrolling pauses."""
+        if self._scroll_timer is not None:
+            self._scroll_timer.stop()
+        self._scroll_timer = self.set_timer(SCROLL_SETTLE, self._refresh_visible, name="scroll-refresh")
+
+    def _refresh_visible(self) -> None:
+        self._scroll_timer = None
+        self._show(self.board.update(None, only=self.dashboard.visible_kpis()), False)
 
     def _show_alerts(self) -> None:
         """Notify every alert the collector fired or resolved since the last look."""

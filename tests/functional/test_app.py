@@ -39,9 +39,9 @@ def app_factory(demo_store: Path, sample_config_path_module: Path):
     config = load_config(sample_config_path_module)
     stores: list[Store] = []
 
-    def build() -> KputuiApp:
+    def build(**options) -> KputuiApp:
         stores.append(Store.open(demo_store, writer=False, timezone=config.settings.timezone))
-        return KputuiApp(config, stores[-1])
+        return KputuiApp(config, stores[-1], **options)
 
     yield build
     for store in stores:
@@ -299,3 +299,22 @@ async def test_statuses_read_without_colour(app_factory, monkeypatch: pytest.Mon
         shown = [app.board.states[pane.kpi_id].status for pane in app.screen.grid.panes[:4]]
         for status in shown:
             assert STATUS_LABELS[status] in text
+
+
+async def test_scrolling_brings_the_kpis_in_view_up_to_date(app_factory) -> None:
+    app = app_factory(refresh_interval=3600)  # no timer tick: only scrolling can refresh
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        seen: list[list[str] | None] = []
+        update = app.board.update
+
+        def spy(changed=None, only=None):
+            seen.append(None if only is None else list(only))
+            return update(changed, only)
+
+        app.board.update = spy
+        for _ in range(3):
+            await pilot.press("j")
+        await pilot.pause(0.3)
+        assert seen, "no refresh after scrolling"
+        assert app.dashboard.grid.panes[-1].kpi_id in seen[-1]  # the last pane is in view now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.containers import VerticalScroll
 from textual.events import Resize
+from textual.message import Message
 
 from kputui.ui.widgets.kpi_pane import KpiPane
 
@@ -43,6 +44,14 @@ class KpiGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
     def panes(self) -> list[KpiPane]:
         """The panes in layout order."""
         return list(self.query_children(KpiPane))
+
+    class Scrolled(Message):
+        """Other panes came into view: their KPIs may want a fresh look."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.post_message(self.Scrolled())
 
     def on_resize(self, event: Resize) -> None:
         self.styles.grid_size_columns = self.columns
