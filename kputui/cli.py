@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-COMMANDS = ("check", "collect", "export", "push", "snapshot")
+COMMANDS = ("check", "collect", "export", "push", "serve", "snapshot")
 BUNDLED_CONFIG = Path(__file__).resolve().parent / "sample_config.yaml"
 CONFIG_NAME = "kputui.yaml"
 
@@ -212,6 +212,43 @@ def _parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`kputui serve`: the dashboard in a browser, every tab a viewer of one collector."""
+    import shlex
+    import subprocess
+
+    from textual_serve.server import Server
+
+    from kputui.metrics import is_loopback
+
+    config = load(args)
+    path = store_path(config, args.store)
+    config_arg = shlex.quote(str(config.path.resolve())) if config.path else ""
+    store_arg = shlex.quote(str(path))
+    collector = None
+    try:
+        open_store(config, args, writer=True).close()  # nobody collects yet: this command will
+    except StoreLockedError as error:
+        print(f"kputui: {error}; the browser tabs show its data", file=sys.stderr)
+    else:
+        collector = subprocess.Popen(
+            [sys.executable, "-m", "kputui", "collect", *([str(config.path.resolve())] if config.path else []),
+             "--store", str(path)]
+        )
+    if not is_loopback(args.host):
+        print(f"kputui: warning: serving on {args.host}: anyone who reaches it sees the dashboard", file=sys.stderr)
+    command = f"{shlex.quote(sys.executable)} -m kputui {config_arg} --store {store_arg}"
+    print(f"kputui: serving the dashboard at http://{args.host}:{args.port}/ (each tab is a viewer)",
+          file=sys.stderr, flush=True)
+    try:
+        Server(command, host=args.host, port=args.port, title="kputui").serve()
+    finally:
+        if collector is not None:
+            collector.terminate()
+            collector.wait(timeout=30)
+    return 0
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """`kputui snapshot`: the dashboard rendered once, without a terminal."""
     from kputui.ui.snapshot import FORMATS, render_snapshot
@@ -267,12 +304,13 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"kputui {command}" if command else "kputui",
         description={
-            None: "A terminal KPI dashboard. Commands: check, collect, export, push, snapshot (each takes --help).",
+            None: "A terminal KPI dashboard. Commands: check, collect, export, push, serve, snapshot (each takes --help).",
             "check": "Validate a config and print every error as file:line:col: message.",
             "collect": "Run the collector without a UI: the store's single writer.",
             "export": "Print KPI states computed from the store.",
             "push": "Record a value of a manual series.",
             "snapshot": "Render a dashboard once, without a terminal (for reports and cron jobs).",
+            "serve": "Serve the dashboard to web browsers; every tab is a viewer of one collector.",
         }[command],
     )
     if command == "push":
@@ -295,6 +333,9 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         parser.add_argument("--size", default="120x40", metavar="WxH", help="the screen size (default 120x40)")
         parser.add_argument("--theme", help="a theme name, e.g. kputui-light (default: the config's)")
         parser.add_argument("--dashboard", type=int, default=1, metavar="N", help="which dashboard (default 1)")
+    if command == "serve":
+        parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: loopback)")
+        parser.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
     if command in ("export", "snapshot"):
         parser.add_argument("--no-collect", action="store_true",
                             help="do not poll the sources first, even when no collector is running")
@@ -307,6 +348,7 @@ HANDLERS = {
     "collect": cmd_collect,
     "export": cmd_export,
     "push": cmd_push,
+    "serve": cmd_serve,
     "snapshot": cmd_snapshot,
 }
 

@@ -86,7 +86,7 @@ def test_check_of_a_missing_file_is_a_user_error(tmp_path: Path) -> None:
     assert "absent.yaml" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", ["", "check", "collect", "export", "push", "snapshot"])
+@pytest.mark.parametrize("command", ["", "check", "collect", "export", "push", "serve", "snapshot"])
 def test_every_command_has_help(command: str) -> None:
     result = kputui(*([command] if command else []), "--help")
     assert result.returncode == 0
