@@ -78,9 +78,8 @@ def serve(port_pipe: multiprocessing.connection.Connection) -> None:
 async def bare(urls: list[str]) -> tuple[float, int]:
     import httpx
 
-    from kputui.collector import MAX_CONNECTIONS
-
-    limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+    # httpx's own default pool size, every connection kept alive: a plain client.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     started = time.perf_counter()
     async with httpx.AsyncClient(limits=limits) as client:
 

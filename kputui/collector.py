@@ -61,8 +61,6 @@ BACKFILL_TIMEOUT = 300.0
 """A backfill may take this long even when the source's timeout is shorter."""
 FLUSH_INTERVAL = 0.25
 """How often delivered samples and statuses are written, and pushed values drained."""
-MAX_CONNECTIONS = 100
-"""Connections the shared HTTP client keeps open at most."""
 MAX_CONCURRENT_POLLS = 32
 """Polls running at once at most; the rest wait their turn (not counted in their timeout).
 
@@ -189,7 +187,9 @@ class Collector:
         self._semaphore = asyncio.Semaphore(self.max_concurrent)
         own = None
         if self.client is None:
-            limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+            # No more connections than polls can run at once: httpcore scans every pooled
+            # connection for each request, so idle extras only cost time on the event loop.
+            limits = httpx.Limits(max_connections=self.max_concurrent, max_keepalive_connections=self.max_concurrent)
             own = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(10.0, pool=None))
         self._active = self.client or own
         self.sources.clear()
