@@ -16,6 +16,11 @@ BELOW_THE_UI = [
     "kputui.collector",
     "kputui.board",
     "kputui.cli",
+    "kputui.detail",
+    "kputui.alerts",
+    "kputui.notify",
+    "kputui.metrics",
+    "kputui.config_edit",
 ]
 
 
