@@ -26,6 +26,7 @@ from kputui.kpi import (
     to_date,
 )
 from kputui.kpi.periods import local_datetime
+from kputui.kpi.targets import scheduled_target
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -94,9 +95,7 @@ def _target(spec: KpiSpec, state: KpiState, board: Board, instant: float) -> flo
     if target is None:
         return None
     if target.schedule or target.default is not None:
-        entries = dict(target.schedule)
-        labels = schedule_labels(spec.period, instant, board.config.settings.calendar)
-        return next((entries[label] for label in labels if label in entries), target.default)
+        return scheduled_target(target, schedule_labels(spec.period, instant, board.config.settings.calendar))
     return target.value if target.value is not None else state.target
 
 
@@ -109,11 +108,12 @@ def kpi_detail(board: Board, kpi_id: str) -> KpiDetail:
     state = board.states.get(kpi_id) or board.evaluate_kpi(spec, now)
 
     past = last_periods(spec.period, now, calendar, PAST_PERIODS)
-    course_windows = [w for w in sparkline_windows(spec.period, now, calendar, COURSE_POINTS)]
-    ends = [min(w.end, now) for w in course_windows if w.end > past[-1].start or spec.period.rolling]
+    windows = sparkline_windows(spec.period, now, calendar, COURSE_POINTS)
+    ends = [min(w.end, now) for w in windows if w.end > past[-1].start or spec.period.rolling]
     if not ends or ends[-1] < now:
         ends.append(now)
-    start = min(past[0].start, *(previous_to_date(spec.period, end, calendar).start for end in ends[:1]))
+    # The earliest data needed: the oldest past period, or the comparison of the first point.
+    start = min(past[0].start, previous_to_date(spec.period, ends[0], calendar).start)
     end = math.nextafter(now, math.inf)
     store = board.store
     indexes = {name: index_series(store.window(name, start, end)) for name in spec.formula.series}

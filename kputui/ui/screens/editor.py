@@ -8,7 +8,6 @@ as a `manual` series.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -20,7 +19,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from kputui.config_edit import ConfigChangedOnDisk
 from kputui.durations import parse_duration
 from kputui.errors import ConfigError, FormulaError, KputuiError
-from kputui.kpi import FormatSpec, KpiSpec, TargetSpec, format_value, parse_formula, parse_period
+from kputui.kpi import FormatSpec, KpiSpec, TargetSpec, parse_formula, parse_period
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -252,10 +251,9 @@ class KpiEditorScreen(ModalScreen[bool]):
             value = _number(self._value("target_value"), "target value")
             if value is not None:
                 target = TargetSpec(mode=self._choice("mode"), value=value)
-        spec = KpiSpec(id=self._value("id") if self.kpi_id is None else self.kpi_id, name=self._value("name"),
+        return KpiSpec(id=self._value("id") if self.kpi_id is None else self.kpi_id, name=self._value("name"),
                        formula=formula, period=period, format=fmt, direction=self._choice("direction"),
-                       target=target)
-        return replace(spec, pace=self._choice("pace"))
+                       target=target, pace=self._choice("pace"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "editor-save":
