@@ -166,7 +166,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def _states(config: Config, args: argparse.Namespace):
     from kputui.board import Board
 
-    at = _parse_time(args.at, "--at") if args.at else None
+    at = _parse_time(args.at) if args.at else None
     with writer_or_reader(config, args) as (store, writer):
         if writer and not args.no_collect and at is None:
             asyncio.run(_collect_once(config, store))
@@ -197,12 +197,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_time(text: str, option: str = "--at") -> float:
+def _parse_time(text: str) -> float:
+    """The moment `--at` names."""
+    from kputui.durations import parse_instant
+
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option}: expected an ISO 8601 time like 2026-12-04T09:30, got {text!r}") from None
-    return (moment if moment.tzinfo else moment.astimezone()).timestamp()
+        return parse_instant(text)
+    except ValueError as error:
+        raise UsageError(f"--at: {error}") from None
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -289,7 +291,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         value = None
     if value is None:
         raise UsageError(f"VALUE: expected a finite number, got {args.value!r}")
-    at = _parse_time(args.at, "--at") if args.at else time.time()
+    at = _parse_time(args.at) if args.at else time.time()
     store = open_store(config, args, writer=False)
     try:
         store.push([Sample(args.series, at, value)])

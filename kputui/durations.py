@@ -1,4 +1,5 @@
-"""Durations as people write them in a config: `500ms`, `30s`, `5m`, `1h30m`, `2d`, `1w`.
+"""Durations as people write them in a config (`500ms`, `30s`, `5m`, `1h30m`, `2d`, `1w`),
+and the moments they type on the command line or in the UI (ISO 8601).
 
 A bare number means seconds. Every duration is a positive, finite number of seconds.
 """
@@ -7,8 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 
-__all__ = ["UNITS", "format_duration", "parse_duration"]
+__all__ = ["UNITS", "format_duration", "parse_duration", "parse_instant"]
 
 UNITS: dict[str, float] = {
     "ms": 0.001,
@@ -83,3 +85,15 @@ def format_duration(seconds: float) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts) or f"{seconds:g}s"
+
+
+def parse_instant(text: str) -> float:
+    """An ISO 8601 time as Unix seconds; one without an offset is in the machine's zone.
+
+    Raises ValueError with a message fit for the user.
+    """
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 time like 2026-12-04T09:30, got {text.strip()!r}") from None
+    return (moment if moment.tzinfo else moment.astimezone()).timestamp()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
@@ -11,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from kputui.durations import parse_instant
 from kputui.series import clean_value
 
 if TYPE_CHECKING:
@@ -39,10 +39,9 @@ def parse_entry(series: str, value_text: str, time_text: str, now: float) -> Man
     when = now
     if time_text.strip():
         try:
-            moment = datetime.fromisoformat(time_text.strip())
-        except ValueError:
-            raise ValueError(f"time: expected ISO 8601 like 2026-12-04 09:30, got {time_text.strip()!r}") from None
-        when = (moment if moment.tzinfo else moment.astimezone()).timestamp()
+            when = parse_instant(time_text)
+        except ValueError as error:
+            raise ValueError(f"time: {error}") from None
         if when > now + 60:
             raise ValueError("time: a value cannot be recorded in the future")
     return ManualEntry(series, value, when)
