@@ -20,6 +20,7 @@ import orjson
 
 from kputui.series import Sample
 from kputui.store.journal import parse_rows, read_journal, sample_rows
+from kputui.store.storage import write_all
 
 __all__ = ["Inbox"]
 
@@ -49,9 +50,7 @@ class Inbox:
         with self._locked():
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, line)
                 os.fsync(fd)
             finally:
                 os.close(fd)

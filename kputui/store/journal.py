@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from kputui.series import Sample, clean_value
-from kputui.store.storage import fsync_dir
+from kputui.store.storage import fsync_dir, write_all
 
 __all__ = ["Journal", "JournalRead", "parse_rows", "read_journal", "sample_rows"]
 
@@ -108,9 +108,7 @@ class Journal:
         and becomes durable against a power loss at the next `sync()`.
         """
         line = orjson.dumps(record) + b"\n"
-        view = memoryview(line)
-        while view:
-            view = view[os.write(self._fd, view) :]
+        write_all(self._fd, line)
         if sync:
             os.fdatasync(self._fd)
         self.size += len(line)
