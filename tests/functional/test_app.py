@@ -324,3 +324,27 @@ async def test_scrolling_brings_the_kpis_in_view_up_to_date(app_factory) -> None
         await pilot.pause(0.3)
         assert seen, "no refresh after scrolling"
         assert app.dashboard.grid.panes[-1].kpi_id in seen[-1]  # the last pane is in view now
+
+
+async def test_a_new_state_repaints_only_the_lines_it_changed(app: KputuiApp) -> None:
+    import dataclasses
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.query(KpiPane).first()
+        painted: list[int] = []
+        render_line = pane.render_line
+        pane.render_line = lambda y: painted.append(y) or render_line(y)
+        state = pane.state
+        pane.state = dataclasses.replace(state, formatted="123,456,789")
+        await pilot.pause()
+        assert painted == [0]  # the value line, nothing else of the pane
+        assert "123,456,789" in visible_text(app)
+        assert state.period_label in visible_text(app)  # the other lines are still there
+        painted.clear()
+        muted = next(iter(pane.render_line(6))).style.color  # the footer, in the muted colour
+        painted.clear()
+        app.use_theme("kputui-light")
+        await pilot.pause()
+        assert sorted(set(painted)) == list(range(pane.content_region.height))  # all of it, in new colours
+        assert next(iter(pane.render_line(6))).style.color != muted

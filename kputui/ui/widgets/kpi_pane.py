@@ -1,7 +1,9 @@
 """One KPI on the dashboard: value, change, target and progress, status and sparkline.
 
 A pane is a single widget that renders its own lines: a dashboard holds hundreds of
-them, and one widget per pane keeps styling and layout cheap.
+them, and one widget per pane keeps styling and layout cheap. It draws line by line
+(Textual's line API) and repaints only the lines a new state changed: a KPI whose
+value moves every second repaints one or two lines of nine, not the pane.
 """
 
 from __future__ import annotations
@@ -10,18 +12,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
+from textual.geometry import Region
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from kputui.kpi.format import format_value
 from kputui.ui.widgets.sparkline import SparklineCache
 
 if TYPE_CHECKING:
-    from rich.style import Style
     from textual.events import Click
 
     from kputui.kpi.spec import FormatSpec
@@ -92,8 +96,8 @@ class KpiPane(Widget, can_focus=True):
 
     BINDINGS = [Binding("enter", "select", "Details")]
 
-    state: reactive[KpiState | None] = reactive(None)
-    """The KPI's latest state; None until it is first evaluated."""
+    state: reactive[KpiState | None] = reactive(None, repaint=False)
+    """The KPI's latest state; None until it is first evaluated (repainted line by line)."""
 
     @dataclass
     class Selected(Message):
@@ -104,6 +108,10 @@ class KpiPane(Widget, can_focus=True):
     def __init__(
         self, kpi_id: str, name: str, fmt: FormatSpec, *, state: KpiState | None = None, id: str | None = None
     ) -> None:
+        self._lines: list[Text] | None = None
+        """The lines on screen, None when all must be drawn afresh."""
+        self._strips: dict[int, Strip] = {}
+        self._width = 0
         super().__init__(id=id)
         self.kpi_id = kpi_id
         """The id of the KPI this pane shows."""
@@ -120,6 +128,35 @@ class KpiPane(Widget, can_focus=True):
     def watch_state(self, state: KpiState | None) -> None:
         if state is not None:
             self._show_status(state.status)
+        old = self._lines
+        if old is None or not self.is_mounted:
+            self.refresh()
+            return
+        new = self._render_lines()
+        width = self.content_region.width
+        if len(new) != len(old):
+            self.refresh()
+            return
+        self._lines = new
+        for y, (before, after) in enumerate(zip(old, new)):
+            if before != after:
+                self._strips.pop(y, None)
+                super().refresh(Region(0, y, width, 1))
+
+    def _forget_lines(self) -> None:
+        """Draw every line afresh at the next paint, looking the styles up again."""
+        self._lines = None
+        self._strips.clear()
+        self._styles = {}
+
+    def notify_style_update(self) -> None:
+        self._forget_lines()  # a new theme, focus or CSS
+        super().notify_style_update()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        if repaint and not regions:
+            self._forget_lines()  # a new size, or the whole pane asked for
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _show_status(self, status: str) -> None:
         if status == self._status:
@@ -172,13 +209,15 @@ class KpiPane(Widget, can_focus=True):
             line.append(f" · {state.expected:.0%} elapsed", self._style("muted"))
         return line
 
-    def render(self) -> Text:
-        self._styles: dict[str, Style] = {}
+    def _render_lines(self) -> list[Text]:
+        """The pane's content, one `Text` per line, cut to the content width."""
         state = self.state
         width = self.content_region.width
         if state is None:
-            return Text("…", self._style("muted"))
-        updated = f" · updated {state.updated_at:%H:%M:%S}" if state.updated_at else ""
+            return [Text("…", self._style("muted"))]
+        # To the minute: the status bar has the seconds, and thirty panes ticking every
+        # second would be noise to read and to repaint.
+        updated = f" · updated {state.updated_at:%H:%M}" if state.updated_at else ""
         chart = self.sparkline.lines(state.sparkline, width, SPARKLINE_ROWS)
         lines = [
             self._value_line(state),
@@ -189,7 +228,31 @@ class KpiPane(Widget, can_focus=True):
         ]
         for line in lines:
             line.truncate(max(width, 1), overflow="ellipsis")
-        return Text("\n", no_wrap=True).join(lines)
+        return lines
+
+    def render(self) -> Text:
+        """The whole content as one `Text` (what text selection and tests read)."""
+        return Text("\n", no_wrap=True).join(self._render_lines())
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_region.width
+        if self._lines is None or width != self._width:
+            self._forget_lines()
+            self._lines = self._render_lines()
+            self._width = width
+        strip = self._strips.get(y)
+        if strip is None:
+            base = self.rich_style
+            if y < len(self._lines):
+                line = self._lines[y]
+                # Text.render drops a line's own style when it has no spans: add it here.
+                style = base + line.style if isinstance(line.style, Style) else base
+                strip = Strip(line.render(self.app.console), line.cell_len).apply_style(style)
+                strip = strip.extend_cell_length(width, Style.from_color(bgcolor=base.bgcolor))
+            else:
+                strip = Strip.blank(width, base)
+            self._strips[y] = strip
+        return strip
 
     def action_select(self) -> None:
         """Ask for this KPI's detail view."""
