@@ -9,19 +9,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kputui.kpi import data_range, evaluate, index_series
+from kputui.kpi import SeriesIndex, data_range, evaluate
 
 if TYPE_CHECKING:
     from kputui.config import Config
-    from kputui.kpi import KpiSpec, KpiState, SeriesIndex
+    from kputui.kpi import KpiSpec, KpiState
     from kputui.store import SourceStatus, Store
 
 __all__ = ["TIME_REFRESH", "Board"]
 
 TIME_REFRESH = 10.0
 """Seconds after which every KPI is re-evaluated even without new data (periods move)."""
+
+REREAD_AFTER = 3600.0
+"""A kept series index reaching this many seconds further back than asked is read afresh."""
+
+
+@dataclass(slots=True)
+class _Kept:
+    """A series' index kept between updates, and what is needed to bring it up to date."""
+
+    start: float
+    end: float
+    revision: tuple
+    position: int
+    index: SeriesIndex
 
 
 def _failures(statuses: dict[str, SourceStatus]) -> dict[str, tuple]:
@@ -53,6 +68,7 @@ class Board:
         self.statuses: dict[str, SourceStatus] = {}
         """The latest health of each source by name."""
         self._evaluated_at = float("-inf")
+        self._kept: dict[str, _Kept] = {}
 
     def _source_error(self, spec: KpiSpec) -> str | None:
         """The last error of a failing source feeding `spec`, if any."""
@@ -74,7 +90,35 @@ class Board:
             for name in spec.formula.series:
                 low, high = ranges.get(name, (start, end))
                 ranges[name] = (min(low, start), max(high, end))
-        return {name: index_series(self.store.window(name, *span)) for name, span in ranges.items()}
+        return {name: self._index(name, *span) for name, span in ranges.items()}
+
+    def _index(self, name: str, start: float, end: float) -> SeriesIndex:
+        """The buckets of series `name` over (at least) `[start, end)`, indexed.
+
+        The engine only ever asks an index for explicit windows, so an index reaching
+        further back than `start` answers the same. One kept from an earlier update is
+        reused while the store says nothing but new raw samples arrived since, and only
+        those are appended: a series sampled every second is not re-read and re-indexed
+        (thousands of buckets) every second.
+        """
+        kept = self._kept.get(name)
+        revision = self.store.revision(name)
+        if (
+            kept is not None
+            and kept.revision == revision
+            and kept.start <= start < kept.start + REREAD_AFTER
+        ):
+            buckets, position = self.store.raw_after(name, kept.position, end)
+            if kept.index.extend(buckets):
+                kept.end, kept.position = end, position
+                return kept.index
+        index = SeriesIndex(self.store.window(name, start, end))
+        position = self.store.raw_position(name, end)
+        if revision is not None and position is not None and revision == self.store.revision(name):
+            self._kept[name] = _Kept(start, end, revision, position, index)
+        else:
+            self._kept.pop(name, None)
+        return index
 
     def evaluate_kpi(self, spec: KpiSpec, now: float, indexes: dict[str, SeriesIndex] | None = None) -> KpiState:
         """Evaluate one KPI from the store's history as of `now`."""

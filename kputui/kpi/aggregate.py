@@ -90,6 +90,31 @@ class SeriesIndex(Sequence[Bucket]):
         self._mins: _SparseTable | None = None
         self._maxes: _SparseTable | None = None
 
+    def extend(self, buckets: Sequence[Bucket]) -> bool:
+        """Append `buckets` (newer than every bucket held) as a new index of the whole
+        would; return False, changing nothing, when they do not come after them."""
+        clean = [b for b in buckets if _quick_usable(b)]
+        if not clean:
+            return True
+        if not self._buckets:
+            self.__init__(clean)  # type: ignore[misc]
+            return True
+        starts = [b.start for b in clean]
+        if starts[0] < self._starts[-1] or any(a > b for a, b in zip(starts, starts[1:])):
+            return False
+        values = [b.sum for b in clean]
+        lasts = [self._buckets[-1].last, *(b.last for b in clean[:-1])]
+        steps = [_step(last, b.first) for last, b in zip(lasts, clean)]
+        self._counts += list(accumulate((b.count for b in clean), initial=self._counts[-1]))[1:]
+        self._sums += list(accumulate(values, initial=self._sums[-1]))[1:]
+        self._increases += list(accumulate((b.increase for b in clean), initial=self._increases[-1]))[1:]
+        self._steps += list(accumulate(steps, initial=self._steps[-1]))[1:]
+        self._buckets += clean
+        self._starts += starts
+        self._values += values
+        self._mins = self._maxes = None
+        return True
+
     def __len__(self) -> int:
         return len(self._buckets)
 

@@ -16,6 +16,7 @@ Rules that keep every tier exact (see `tiers` for the tiers themselves):
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
@@ -58,14 +59,19 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 ChunkLoader = Callable[[Tier, str], Chunk]
+_serials = itertools.count()
 
 
 class SeriesState:
     """One series' raw window and the two samples the rules above need."""
 
-    __slots__ = ("last", "prev", "rb", "rt", "rv")
+    __slots__ = ("edits", "last", "prev", "rb", "rt", "rv", "serial")
 
     def __init__(self) -> None:
+        self.serial = next(_serials)
+        """Unique to this object, so a reloaded series never passes for the old one."""
+        self.edits = 0
+        """Changes other than a raw sample appended after the others (see `revision`)."""
         self.rt: list[float] = []
         """Raw sample times, sorted."""
         self.rv: list[float | None] = []
@@ -91,6 +97,21 @@ class SeriesState:
         state.prev = _point(doc.get("prev"))
         state.last = _point(doc.get("last"))
         return state
+
+
+def _raw_buckets(state: SeriesState, i: int, j: int) -> list[Bucket]:
+    """Raw samples `i` to `j` of a series as one-sample buckets, each built once."""
+    rt, rv, rb = state.rt, state.rv, state.rb
+    out: list[Bucket] = []
+    for k in range(i, j):
+        bucket = rb[k]
+        if bucket is None:
+            value = rv[k]
+            if value is None:
+                continue
+            bucket = rb[k] = sample_bucket(rt[k], value)
+        out.append(bucket)
+    return out
 
 
 def _point(value: Any) -> Point | None:
@@ -183,7 +204,10 @@ class History:
             if rv[i] is not None or v is None:
                 return False
             rv[i] = v
+            state.edits += 1
         else:
+            if i < len(rt):
+                state.edits += 1
             rt.insert(i, t)
             rv.insert(i, v)
             state.rb.insert(i, None)
@@ -241,6 +265,7 @@ class History:
         if not targets:
             self.dropped += 1
             return False
+        state.edits += 1
         for tier, start, columns, k in targets:
             if columns is None:
                 columns = self._columns(tier, start, create=True)
@@ -272,6 +297,7 @@ class History:
         first so the horizons are set)."""
         self._name = name
         state = self.series.setdefault(name, SeriesState())
+        state.edits += 1
         coarser = TIERS[TIERS.index(tier) :]
         count = 0
         for bucket, last_time in items:
@@ -320,16 +346,34 @@ class History:
         state = self.series.get(name)
         a = max(start, h["raw"])
         if state is not None and a < end:
-            rt, rv, rb = state.rt, state.rv, state.rb
-            for i in range(bisect_left(rt, a), bisect_left(rt, end)):
-                bucket = rb[i]
-                if bucket is None:
-                    value = rv[i]
-                    if value is None:
-                        continue
-                    bucket = rb[i] = sample_bucket(rt[i], value)
-                out.append(bucket)
+            out += _raw_buckets(state, bisect_left(state.rt, a), bisect_left(state.rt, end))
         return out
+
+    def revision(self, name: str) -> tuple | None:
+        """What `name`'s windows depend on besides raw samples appended at the end: equal
+        revisions mean that a window read before is still right, apart from the samples
+        `raw_after` returns. None for a series the store does not have."""
+        state = self.series.get(name)
+        if state is None:
+            return None
+        return state.serial, state.edits, *self.horizons.values()
+
+    def raw_position(self, name: str, end: float) -> int | None:
+        """Where raw samples at or after `end` begin: the cursor for `raw_after`. None
+        when `end` is before the raw horizon: a window to it cannot grow by raw samples."""
+        if end < self.horizons["raw"]:
+            return None
+        state = self.series.get(name)
+        return 0 if state is None else bisect_left(state.rt, end)
+
+    def raw_after(self, name: str, position: int, end: float) -> tuple[list[Bucket], int]:
+        """The raw samples from cursor `position` up to `end` (as buckets), and the cursor
+        after them. Valid while `revision(name)` is what it was when `position` was taken."""
+        state = self.series.get(name)
+        if state is None:
+            return [], position
+        stop = max(position, bisect_left(state.rt, end))
+        return _raw_buckets(state, position, stop), stop
 
     def latest(self, name: str) -> Sample | None:
         """The newest sample of `name` that has a value."""
@@ -363,6 +407,7 @@ class History:
                         state.prev = (state.rt[j], value)
                     break
             del state.rt[:i], state.rv[:i], state.rb[:i]
+            state.edits += 1
         gone = []
         for tier in TIERS:
             for key in self.keys(tier, -math.inf, math.inf):

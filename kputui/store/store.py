@@ -168,6 +168,22 @@ class Store:
                 self.refresh()
         raise StoreError(f"the store {self.folder} keeps changing under this reader")
 
+    def revision(self, series: str) -> tuple | None:
+        """Changes whenever a window of `series` read before may have changed other than
+        by raw samples appended at the end, which `raw_after` returns (None: no such
+        series). A reader reloading the snapshot gets new revisions for every series."""
+        return self.history.revision(series)
+
+    def raw_position(self, series: str, end: float) -> int | None:
+        """A cursor to the raw samples of `series` at or after `end`, for `raw_after`
+        (None when `end` is before the raw samples kept: such a window cannot grow)."""
+        return self.history.raw_position(series, end)
+
+    def raw_after(self, series: str, position: int, end: float) -> tuple[list[Bucket], int]:
+        """The raw samples of `series` from cursor `position` up to `end`, and the next
+        cursor: what a window read earlier is missing while the revision is unchanged."""
+        return self.history.raw_after(series, position, end)
+
     def latest(self, series: str) -> Sample | None:
         """The newest sample of `series` that has a value."""
         return self.history.latest(series)

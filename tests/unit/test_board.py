@@ -118,3 +118,63 @@ async def test_the_collector_names_the_series_a_partial_failure_left_out(tmp_pat
         assert reopened.statuses()["tool"].failed_series == ("b",)  # kept through the journal
     finally:
         reopened.close()
+
+
+MIXED = """\
+version: 1
+settings: {timezone: Europe/Berlin}
+sources:
+  crm: {type: manual, series: {a: {kind: event}, g: {kind: gauge}, c: {kind: gauge}}}
+kpis:
+  - {id: day, formula: a, period: day}
+  - {id: hour, formula: 'sum(a) / count(a)', period: 'rolling:1h'}
+  - {id: gauge, formula: 'max(g) - min(g)', period: 'rolling:24h'}
+  - {id: last, formula: 'last(g)', period: week}
+  - {id: counter, formula: 'increase(c)', period: 'rolling:2h'}
+"""
+
+
+def test_kept_indexes_give_the_states_a_fresh_board_would(tmp_path: Path) -> None:
+    """Samples in order, out of order, late (before the raw horizon), duplicates,
+    checkpoints that prune, and a reader replaying it all: after each step, a board that
+    keeps its series indexes must agree with one that reads everything afresh."""
+    import random
+
+    config = load_config_text(MIXED)
+    clock = [NOW]
+    writer = Store.open(tmp_path / "store", writer=True, timezone="Europe/Berlin", clock=lambda: clock[0],
+                        checkpoint_every=1e9)
+    reader = Store.open(tmp_path / "store", writer=False, timezone="Europe/Berlin")
+    try:
+        rng = random.Random(7)
+        writer.append([Sample(n, NOW - 86400 * 3 + 600 * i, float(i % 50)) for i in range(430) for n in "agc"])
+        boards = [Board(config, store, clock=lambda: clock[0]) for store in (writer, reader)]
+        counter = 0.0
+        for step in range(160):
+            kind = rng.random()
+            now = clock[0]
+            if kind < 0.6:  # new samples, a second or more apart
+                clock[0] += rng.choice([1, 1, 1, 7, 60])
+                counter += rng.random() * 5
+                writer.append([Sample("a", clock[0], rng.random()), Sample("g", clock[0], rng.gauss(10, 3)),
+                               Sample("c", clock[0], counter if rng.random() > 0.05 else 0.0)])
+            elif kind < 0.75:  # out of order inside the raw window, or a duplicate time
+                writer.append([Sample("a", now - rng.randint(0, 600), rng.random())])
+            elif kind < 0.85:  # late: before the raw horizon, into the tiers
+                writer.append([Sample("g", now - 86400 * rng.uniform(0.2, 2.5), rng.random())])
+            elif kind < 0.92:
+                clock[0] += rng.choice([300, 3600, 2 * 3600])
+                writer.checkpoint()  # horizons move, old raw samples become buckets only
+            else:
+                clock[0] += rng.randint(1, 30)  # time passes, nothing new
+            changed = reader.refresh()
+            for board, store in zip(boards, (writer, reader)):
+                board.update(None if step % 5 == 0 else (changed or {"a", "g", "c"}), only=None)
+                fresh = Board(config, store, clock=lambda: clock[0])
+                fresh.update(None)
+                for kpi_id, state in fresh.states.items():
+                    assert board.states[kpi_id] == state, (step, kpi_id, store.writer)
+        assert boards[0]._kept and all(k.index for k in boards[0]._kept.values())
+    finally:
+        reader.close()
+        writer.close()

@@ -143,3 +143,31 @@ def test_scaling_a_series_scales_its_aggregates(samples, scale, a, b) -> None:
             assert after is None
         else:
             assert after == pytest.approx(before * scale, rel=1e-9, abs=1e-6 * scale)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6), min_size=0, max_size=120),
+    cuts=st.lists(st.integers(0, 120), max_size=4),
+    a=st.integers(0, 120),
+    b=st.integers(0, 120),
+)
+def test_an_index_extended_in_steps_answers_as_one_built_at_once(values, cuts, a, b) -> None:
+    buckets = [Bucket.of_sample(float(t), v) for t, v in enumerate(values)]
+    whole = SeriesIndex(buckets)
+    grown = SeriesIndex([])
+    for lo, hi in zip([0, *sorted(cuts)], [*sorted(cuts), len(buckets)]):
+        assert grown.extend(buckets[lo:hi])
+    i, j = sorted((a, b))
+    assert [x.start for x in grown] == [x.start for x in whole]
+    for how in AGGREGATIONS:
+        assert grown.aggregate(how, i, j) == whole.aggregate(how, i, j), how
+
+
+def test_extending_with_older_buckets_is_refused_and_changes_nothing() -> None:
+    index = SeriesIndex(RAW[2:])
+    assert not index.extend(RAW[:2])
+    assert [b.start for b in index] == [30, 40, 50]
+    assert index.aggregate("increase", 0, 100) == 7.0  # 10 -> 2 is a reset (+2), 2 -> 7 is +5
+    assert index.extend([Bucket(60, 60, 1, math.nan, math.nan, math.nan, math.nan, math.nan)])
+    assert len(index) == 3  # unusable buckets are skipped here too
