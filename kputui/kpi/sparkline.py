@@ -8,6 +8,7 @@ half-hour zones) and DST days simply have 23 or 25 of them.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from kputui.kpi.periods import Period, Window, _index, _local, _start, _zone
 from kputui.kpi.spec import Calendar
@@ -52,7 +53,13 @@ def sparkline_windows(period: Period, now: float, cal: Calendar, points: int) ->
                 for i in range(points)]
     kind = _SUB_KIND[period.kind]
     phase = _hour_phase(now, cal) if kind == "hour" else 0.0
-    k = _sub_index(kind, now, phase, cal)
-    windows = [_sub_window(kind, j, phase, cal) for j in range(k - points + 1, k + 1)]
+    windows = list(_sub_windows(kind, _sub_index(kind, now, phase, cal), phase, cal, points))
     windows[-1] = Window(windows[-1].start, now)
     return windows
+
+
+@lru_cache(maxsize=256)
+def _sub_windows(kind: str, k: int, phase: float, cal: Calendar, points: int) -> tuple[Window, ...]:
+    """Sub-periods `k - points + 1` to `k`: the same for every evaluation until the
+    current sub-period ends, and local-calendar arithmetic is costly enough to keep."""
+    return tuple(_sub_window(kind, j, phase, cal) for j in range(k - points + 1, k + 1))

@@ -113,7 +113,7 @@ class DashboardScreen(Screen[None]):
         wanted = None if kpi_ids is None else set(kpi_ids)
         panes = [
             pane
-            for pane in self.query(KpiPane)
+            for pane in self.walk_children(KpiPane)
             if (wanted is None or pane.kpi_id in wanted) and pane.kpi_id in states
         ]
         self._show_batch(panes, states)

@@ -43,7 +43,7 @@ class KpiGrid(VerticalScroll, can_focus=False, inherit_bindings=False):
     @property
     def panes(self) -> list[KpiPane]:
         """The panes in layout order."""
-        return list(self.query_children(KpiPane))
+        return [child for child in self.children if isinstance(child, KpiPane)]
 
     class Scrolled(Message):
         """Other panes came into view: their KPIs may want a fresh look."""
