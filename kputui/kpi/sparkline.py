@@ -1,12 +1,13 @@
 """Sparkline points: the KPI's period cut into consecutive sub-periods ending now.
 
 Hours for a day, days for a week or month, weeks for quarters, months for years; a
-rolling window is cut into equal slices. Hours follow the zone's local hour (also in
+rolling window is cut into equal slices on a fixed grid. Hours follow the zone's local hour (also in
 half-hour zones) and DST days simply have 23 or 25 of them.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from functools import lru_cache
 
@@ -47,10 +48,11 @@ def sparkline_windows(period: Period, now: float, cal: Calendar, points: int) ->
     if points <= 0:
         return []
     if period.rolling:
+        # Slices on a fixed grid, like the sub-periods of a calendar period: the past
+        # points stay put as time passes and only the last, partial slice grows.
         width = period.seconds / points
-        start = now - period.seconds
-        return [Window(start + i * width, now if i == points - 1 else start + (i + 1) * width)
-                for i in range(points)]
+        k = math.ceil(now / width) - 1
+        return [Window(j * width, now if j == k else (j + 1) * width) for j in range(k - points + 1, k + 1)]
     kind = _SUB_KIND[period.kind]
     phase = _hour_phase(now, cal) if kind == "hour" else 0.0
     windows = list(_sub_windows(kind, _sub_index(kind, now, phase, cal), phase, cal, points))

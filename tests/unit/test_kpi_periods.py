@@ -201,11 +201,16 @@ def test_sparkline_sub_periods(kind, now, starts) -> None:
     assert [iso(BERLIN, w.start) for w in windows] == starts
 
 
-def test_sparkline_of_a_rolling_window_cuts_it_evenly() -> None:
-    now = 1_800_000_000.0
+def test_sparkline_of_a_rolling_window_cuts_it_into_slices_that_stay_put() -> None:
+    now = 1_800_001_000.0  # 16:40 past a whole hour (UTC)
     windows = sparkline_windows(parse_period("rolling:24h"), now, BERLIN, 24)
-    assert windows[0].start == now - 86400 and windows[-1].end == now
-    assert all(w.end - w.start == pytest.approx(3600) for w in windows)
+    assert windows[-1] == (now - 1000, now)  # the current slice, so far
+    assert windows[0].start == now - 1000 - 23 * 3600  # whole hours before it
+    assert all(w.end - w.start == 3600 for w in windows[:-1])
+    later = sparkline_windows(parse_period("rolling:24h"), now + 60, BERLIN, 24)
+    assert later[:-1] == windows[:-1] and later[-1] == (now - 1000, now + 60)
+    on_the_hour = sparkline_windows(parse_period("rolling:24h"), now - 1000, BERLIN, 24)
+    assert on_the_hour[-1] == (now - 1000 - 3600, now - 1000)  # a whole last slice, never an empty one
 
 
 def test_last_periods_are_labelled_and_end_with_the_current_one() -> None:
@@ -243,7 +248,8 @@ def test_periods_tile_time(cal: Calendar, kind: str, now: float) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(cal=CALENDARS, kind=st.sampled_from(CALENDAR_KINDS), now=INSTANTS, points=st.integers(1, 40))
+@given(cal=CALENDARS, kind=st.sampled_from([*CALENDAR_KINDS, "rolling:24h", "rolling:45m", "rolling:7d"]),
+       now=INSTANTS, points=st.integers(1, 40))
 def test_sparkline_windows_tile_up_to_now(cal: Calendar, kind: str, now: float, points: int) -> None:
     windows = sparkline_windows(parse_period(kind), now, cal, points)
     assert len(windows) == points
