@@ -278,12 +278,31 @@ async def test_kpis_off_screen_catch_up_at_the_next_full_refresh(app: KputuiApp)
         app.refresh_data()  # a tick: only what is on screen follows new data
         assert seen[-1][1] == visible and seen[-1][0] is not None
         seen.clear()
-        app._full_refresh_at -= 60  # ten seconds and more later: everything, on screen first
+        app._full_refresh_at -= 10  # ten seconds later: what is on screen, even without new data
+        app.refresh_data()
+        await pilot.pause()
+        assert seen == [(None, visible)]
+        seen.clear()
+        app._full_refresh_at -= 60  # a minute later: everything, on screen first
+        app._off_screen_at -= 60
         app.refresh_data()
         await pilot.pause()
         assert seen[0] == (None, visible)
         evaluated = [kpi for _, only in seen for kpi in only]
         assert sorted(evaluated) == sorted(spec.id for spec in app.config.kpis)
+
+
+async def test_switching_dashboards_evaluates_the_kpis_that_come_into_view(app: KputuiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        seen: list[list[str] | None] = []
+        update = app.board.update
+        app.board.update = lambda changed=None, only=None: seen.append(only and list(only)) or update(changed, only)
+        await pilot.press("2")
+        await pilot.pause()
+        second = app.dashboard.visible_kpis()
+        assert second and second[0] == app.config.dashboards[1].kpis[0]
+        assert second in seen
 
 
 @pytest.mark.parametrize("terminal", ["no_color", "standard"])

@@ -52,6 +52,8 @@ class DashboardScreen(Screen[None]):
         """The index of the dashboard on show."""
         self.want_focus: str | None = None
         """A KPI to focus once the grid on show is ready (after a switch or a rebuild)."""
+        self._visible: list[str] = []
+        self._visible_key: tuple | None = None
 
     def compose(self) -> ComposeResult:
         title = f"kputui · {self.config.path.name}" if self.config.path else "kputui"
@@ -107,15 +109,19 @@ class DashboardScreen(Screen[None]):
     def show_states(self, states: dict[str, KpiState], kpi_ids: list[str] | None = None) -> None:
         """Hand new states to the panes that show them (all panes when `kpi_ids` is None).
 
-        A few panes change per turn of the event loop, so that many KPIs changing at
-        once are painted over several frames instead of holding the loop for one.
+        Panes out of view only take their state, to draw it when they come into view.
+        A few panes in view change per turn of the event loop, so that many KPIs
+        changing at once are painted over several frames instead of holding the loop.
         """
         wanted = None if kpi_ids is None else set(kpi_ids)
-        panes = [
-            pane
-            for pane in self.walk_children(KpiPane)
-            if (wanted is None or pane.kpi_id in wanted) and pane.kpi_id in states
-        ]
+        in_view = set(self.visible_kpis())
+        panes = []
+        for pane in self.walk_children(KpiPane):
+            if (wanted is None or pane.kpi_id in wanted) and pane.kpi_id in states:
+                if pane.kpi_id in in_view:
+                    panes.append(pane)
+                else:
+                    pane.hold(states[pane.kpi_id])
         self._show_batch(panes, states)
 
     def _show_batch(self, panes: list[KpiPane], states: dict[str, KpiState]) -> None:
@@ -124,16 +130,34 @@ class DashboardScreen(Screen[None]):
         if len(panes) > PANES_PER_TURN:
             self.call_later(self._show_batch, panes[PANES_PER_TURN:], states)
 
+    def _active_grid(self) -> KpiGrid | None:
+        """The grid on show (None while the screen is being rebuilt), found among the
+        screen's own children: a query would match CSS against every pane, every tick."""
+        wanted = f"dashboard-{self.active_index}"
+        for child in self.children:
+            if isinstance(child, KpiGrid) and child.id == wanted:
+                return child
+        return None
+
     def visible_kpis(self) -> list[str]:
         """The ids of the KPIs whose panes are on screen now (none while being rebuilt)."""
-        for grid in self.query(f"#dashboard-{self.active_index}").results(KpiGrid):
-            return [pane.kpi_id for pane in grid.panes if pane.region.overlaps(grid.region)]
+        if (grid := self._active_grid()) is not None:
+            # Asked every tick: worked out again only when the grid scrolled, was
+            # resized or changed its panes, not by looking up every pane's region.
+            key = (grid, grid.scroll_offset, grid.region, grid.virtual_size, tuple(grid.children))
+            if key != self._visible_key:
+                region = grid.region
+                self._visible = [pane.kpi_id for pane in grid.panes if pane.region.overlaps(region)]
+                self._visible_key = key
+            return self._visible
         return []
 
     def show_health(self, board: Board, warnings: list[str]) -> None:
         """Show the sources' health and the time of the newest data in the status bar."""
         newest = max((s.updated_at.timestamp() for s in board.states.values() if s.updated_at), default=None)
-        for bar in self.query(StatusBar):  # none while the screen is being rebuilt
+        for bar in self.children:  # no status bar while the screen is being rebuilt
+            if not isinstance(bar, StatusBar):
+                continue
             bar.show(board.statuses, newest, "; ".join(warnings), self.config.settings.timezone)
 
     def action_move(self, direction: str) -> None:
@@ -174,6 +198,7 @@ class DashboardScreen(Screen[None]):
         if not grid.children and self.config.dashboards[index].kpis:
             grid.mount_all(self._panes(index))
         self.call_after_refresh(self._focus_first)
+        self.call_after_refresh(self.app.refresh_visible)  # its panes may show old states
 
     def action_next_dashboard(self, step: int = 1) -> None:
         """Switch to the next (or previous) dashboard, wrapping around."""

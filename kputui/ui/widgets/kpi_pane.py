@@ -143,6 +143,14 @@ class KpiPane(Widget, can_focus=True):
                 self._strips.pop(y, None)
                 super().refresh(Region(0, y, width, 1))
 
+    def hold(self, state: KpiState) -> None:
+        """Take `state` without drawing it yet: a pane out of view draws it afresh when
+        it comes into view."""
+        if state != self.state:
+            self.set_reactive(KpiPane.state, state)
+            self._show_status(state.status)
+            self.refresh()
+
     def _forget_lines(self) -> None:
         """Draw every line afresh at the next paint, looking the styles up again."""
         self._lines = None
