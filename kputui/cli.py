@@ -93,6 +93,7 @@ async def _collect_once(config: Config, store: Store) -> None:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """`kputui [CONFIG]`: the live dashboard."""
     from kputui.collector import Collector
+    from kputui.store import freeze_long_lived
     from kputui.ui.app import KputuiApp
     from kputui.ui.preferences import Preferences, default_path
 
@@ -100,7 +101,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     user_themes = Path(platformdirs.user_config_dir("kputui")) / "themes"
     theme_folders = (user_themes,) + ((config.path.parent / "themes",) if config.path else ())
     with writer_or_reader(config, args) as (store, writer):
-        collector = Collector(config, store) if writer else None
+        # What start-up loads lives as long as the process: a viewer has it all now,
+        # a collector once every source has backfilled.
+        collector = Collector(config, store, on_settled=freeze_long_lived) if writer else None
+        if not writer:
+            freeze_long_lived()
         app = KputuiApp(
             config, store, collector=collector, theme_folders=theme_folders, preferences=Preferences(default_path())
         )
@@ -120,6 +125,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_collect(args: argparse.Namespace) -> int:
     """`kputui collect [CONFIG] [--once] [--metrics-listen HOST:PORT]`: the headless collector."""
     from kputui.collector import Collector
+    from kputui.store import freeze_long_lived
 
     listen = None
     if args.metrics_listen is not None:
@@ -132,7 +138,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     store = open_store(config, args, writer=True)
 
     async def run() -> None:
-        collector = Collector(config, store)
+        collector = Collector(config, store, on_settled=freeze_long_lived)
         if args.once:
             await collector.run_once()
             return

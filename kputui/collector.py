@@ -143,6 +143,7 @@ class Collector:
         jitter: float = 0.05,
         max_concurrent: int = MAX_CONCURRENT_POLLS,
         alert_interval: float = ALERT_INTERVAL,
+        on_settled: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -156,6 +157,10 @@ class Collector:
         self._backoff: dict[str, int] = {}
         """Failures in a row that count for backoff (a partial failure does not)."""
         self._backfilled: set[str] = set()
+        self._first_polls: set[str] = set()
+        self._settled = False
+        self.on_settled = on_settled
+        """Called once, when every source has been polled (backfilled) and that is stored."""
         self._secrets: dict[str, set[str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -429,6 +434,7 @@ class Collector:
         """Poll one source until cancelled: backfill first, then at its interval."""
         outcome = await self._attempt(source, backfill=source.name not in self._backfilled)
         delay = self._settle(source, outcome, schedule=source.polls)
+        self._first_polls.add(source.name)
         while source.polls:
             await asyncio.sleep(delay)
             outcome = await self._attempt(source, backfill=source.name not in self._backfilled)
@@ -461,6 +467,10 @@ class Collector:
                     self._drain_inbox()
                     if self.flush(sync=False):
                         await asyncio.to_thread(self.store.sync)
+                    if not self._settled and self._first_polls >= self.sources.keys():
+                        self._settled = True
+                        if self.on_settled is not None:
+                            self.on_settled()
                     if loop.time() >= alerts_due:
                         self._send(self.evaluate_alerts())
                         alerts_due = loop.time() + self.alert_interval

@@ -9,8 +9,9 @@ wrote; any process can `push()` samples through the inbox. See `store` for the f
 
 from __future__ import annotations
 
+from kputui.store.history import freeze_long_lived
 from kputui.store.snapshot import MIGRATIONS, SCHEMA_VERSION, SourceStatus
 from kputui.store.storage import OrjsonStorage
 from kputui.store.store import Store
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "OrjsonStorage", "SourceStatus", "Store"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "OrjsonStorage", "SourceStatus", "Store", "freeze_long_lived"]

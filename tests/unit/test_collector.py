@@ -204,3 +204,26 @@ def test_restart_compares_compiled_jmespath_and_regex_by_meaning() -> None:
 class _NullStore:
     def statuses(self) -> dict[str, Any]:
         return {}
+
+
+async def test_on_settled_is_called_once_when_every_source_has_polled_and_it_is_stored(store: Store) -> None:
+    gate = asyncio.Event()
+
+    async def late(name: str, now: float) -> None:
+        await gate.wait()
+
+    Scripted.script["slow"] = late
+    settled: list[int] = []
+    collector = Collector(config({"fast": {"interval": "0.01s"}, "slow": {"interval": "0.01s"}}), store,
+                          on_settled=lambda: settled.append(len(store.window("slow_v", 0, time.time() + 10))))
+    task = asyncio.create_task(collector.run())
+    try:
+        await wait_for(lambda: Scripted.calls.get("fast", 0) >= 5)
+        assert settled == []  # one source has not answered yet
+        gate.set()
+        await wait_for(lambda: settled)
+        await wait_for(lambda: Scripted.calls["slow"] >= 4)
+        assert len(settled) == 1 and settled[0] >= 1  # once, with the slow source's samples stored
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
