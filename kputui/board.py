@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kputui.kpi import SeriesIndex, data_range, evaluate
+from kputui.kpi import SeriesIndex, evaluate, kpi_windows
 
 if TYPE_CHECKING:
     from kputui.config import Config
-    from kputui.kpi import KpiSpec, KpiState
+    from kputui.kpi import KpiSpec, KpiState, KpiWindows, Window
     from kputui.store import SourceStatus, Store
 
 __all__ = ["TIME_REFRESH", "Board"]
@@ -37,6 +37,17 @@ class _Kept:
     revision: tuple
     position: int
     index: SeriesIndex
+
+
+@dataclass(slots=True)
+class _Points:
+    """A KPI's sparkline points as last evaluated, and when they stay right."""
+
+    spec: KpiSpec
+    revisions: tuple
+    stable_before: float
+    """The newest sample of any of its series then: data appended since is later."""
+    values: dict[Window, float | None]
 
 
 def _failures(statuses: dict[str, SourceStatus]) -> dict[str, tuple]:
@@ -69,6 +80,7 @@ class Board:
         """The latest health of each source by name."""
         self._evaluated_at = float("-inf")
         self._kept: dict[str, _Kept] = {}
+        self._points: dict[str, _Points] = {}
 
     def _source_error(self, spec: KpiSpec) -> str | None:
         """The last error of a failing source feeding `spec`, if any."""
@@ -81,12 +93,15 @@ class Board:
                 return f"{status.source}: {status.last_error}"
         return None
 
-    def _indexes(self, specs: Iterable[KpiSpec], now: float) -> dict[str, SeriesIndex]:
+    def _windows(self, spec: KpiSpec, now: float) -> KpiWindows:
+        return kpi_windows(spec, now=now, calendar=self.config.settings.calendar,
+                           sparkline_points=self.sparkline_points)
+
+    def _indexes(self, plans: dict[str, tuple[KpiSpec, KpiWindows]]) -> dict[str, SeriesIndex]:
         """Each series the KPIs read, fetched and indexed once over the union of their ranges."""
-        calendar = self.config.settings.calendar
         ranges: dict[str, tuple[float, float]] = {}
-        for spec in specs:
-            start, end = data_range(spec, now=now, calendar=calendar, sparkline_points=self.sparkline_points)
+        for spec, windows in plans.values():
+            start, end = windows.data_range
             for name in spec.formula.series:
                 low, high = ranges.get(name, (start, end))
                 ranges[name] = (min(low, start), max(high, end))
@@ -120,21 +135,44 @@ class Board:
             self._kept.pop(name, None)
         return index
 
-    def evaluate_kpi(self, spec: KpiSpec, now: float, indexes: dict[str, SeriesIndex] | None = None) -> KpiState:
-        """Evaluate one KPI from the store's history as of `now`."""
+    def evaluate_kpi(
+        self,
+        spec: KpiSpec,
+        now: float,
+        indexes: dict[str, SeriesIndex] | None = None,
+        windows: KpiWindows | None = None,
+    ) -> KpiState:
+        """Evaluate one KPI from the store's history as of `now` (`indexes` and
+        `windows` when the caller has them already)."""
+        if windows is None:
+            windows = self._windows(spec, now)
         if indexes is None:
-            indexes = self._indexes([spec], now)
-        latest = [s.time for s in (self.store.latest(name) for name in spec.formula.series) if s]
-        return evaluate(
+            indexes = self._indexes({spec.id: (spec, windows)})
+        names = sorted(spec.formula.series)
+        latest = [s.time if s else float("-inf") for s in map(self.store.latest, names)]
+        # Sparkline points over windows that ended before the newest sample of the last
+        # evaluation are the same, as long as nothing but appended samples came since.
+        revisions = tuple(map(self.store.revision, names))
+        kept = self._points.get(spec.id)
+        known = None
+        if kept is not None and kept.spec is spec and kept.revisions == revisions:
+            known = {w: v for w, v in kept.values.items() if w.end <= kept.stable_before}
+        calendar = self.config.settings.calendar
+        state = evaluate(
             spec,
             indexes,
             now=now,
-            calendar=self.config.settings.calendar,
+            calendar=calendar,
             kinds=self.config.kinds,
-            last_sample_at=max(latest) if latest else None,
+            last_sample_at=max(latest) if any(t > float("-inf") for t in latest) else None,
             source_error=self._source_error(spec),
             sparkline_points=self.sparkline_points,
+            known_points=known,
+            windows=windows,
         )
+        self._points[spec.id] = _Points(spec, revisions, min(latest, default=float("-inf")),
+                                        dict(zip(windows.sparkline, state.sparkline)))
+        return state
 
     def update(self, changed: Iterable[str] | None = None, only: Iterable[str] | None = None) -> list[str]:
         """Re-evaluate what needs it and return the ids of KPIs whose state changed.
@@ -157,10 +195,11 @@ class Board:
             if (wanted is None or spec.id in wanted)
             and (everything or spec.id not in self.states or spec.formula.series & changed_series)
         ]
-        indexes = self._indexes(due, now)
+        plans = {spec.id: (spec, self._windows(spec, now)) for spec in due}
+        indexes = self._indexes(plans)
         updated: list[str] = []
-        for spec in due:
-            state = self.evaluate_kpi(spec, now, indexes)
+        for spec, windows in plans.values():
+            state = self.evaluate_kpi(spec, now, indexes, windows)
             if self.states.get(spec.id) != state:
                 self.states[spec.id] = state
                 updated.append(spec.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kputui.kpi.aggregate import AGGREGATIONS, SeriesIndex, aggregate, index_series
 from kputui.kpi.compute import Outcome, compute
-from kputui.kpi.evaluate import GRACE_SHARE, data_range, evaluate
+from kputui.kpi.evaluate import GRACE_SHARE, KpiWindows, data_range, evaluate, kpi_windows
 from kputui.kpi.format import NO_VALUE, format_change, format_value, unit_of
 from kputui.kpi.formula import Formula, parse_formula
 from kputui.kpi.periods import (
@@ -44,6 +44,7 @@ __all__ = [
     "Formula",
     "KpiSpec",
     "KpiState",
+    "KpiWindows",
     "Outcome",
     "Period",
     "PeriodWindow",
@@ -61,6 +62,7 @@ __all__ = [
     "format_value",
     "index_series",
     "judge",
+    "kpi_windows",
     "last_periods",
     "last_year_period",
     "last_year_to_date",

@@ -32,7 +32,7 @@ from kputui.kpi.state import KpiState
 from kputui.kpi.targets import judge, progress_of, schedule_labels, scheduled_target
 from kputui.series import Bucket, Kind
 
-__all__ = ["GRACE_SHARE", "data_range", "evaluate"]
+__all__ = ["GRACE_SHARE", "KpiWindows", "data_range", "evaluate", "kpi_windows"]
 
 GRACE_SHARE = 0.1
 """With pace, no verdict is given before this share of the period has passed."""
@@ -40,13 +40,24 @@ _DURATION = FormatSpec(style="duration")
 
 
 @dataclass(frozen=True, slots=True)
-class _Windows:
+class KpiWindows:
+    """Every window a KPI is evaluated over at one instant (see `kpi_windows`)."""
+
     current: Window
     whole: Window
     compare: Window
     growth: Window | None
     sparkline: list[Window]
+    """The windows of the sparkline's points, oldest first."""
     cut: float
+
+    @property
+    def data_range(self) -> tuple[float, float]:
+        """The `[start, end)` of history read over these windows."""
+        starts = [self.current.start, self.compare.start, *(s.start for s in self.sparkline)]
+        if self.growth is not None:
+            starts.append(self.growth.start)
+        return min(starts), self.cut
 
 
 def _comparison(spec: KpiSpec, compare: Compare, now: float, cal: Calendar, whole: bool) -> Window:
@@ -55,7 +66,13 @@ def _comparison(spec: KpiSpec, compare: Compare, now: float, cal: Calendar, whol
     return (previous_period if whole else previous_to_date)(spec.period, now, cal)
 
 
-def _windows(spec: KpiSpec, now: float, cal: Calendar, points: int) -> _Windows:
+def kpi_windows(spec: KpiSpec, *, now: float, calendar: Calendar, sparkline_points: int = 30) -> KpiWindows:
+    """The windows `evaluate` uses for `spec` at `now`: work them out once and hand
+    them to `data_range` and `evaluate` when both are needed."""
+    return _windows(spec, now, calendar, sparkline_points)
+
+
+def _windows(spec: KpiSpec, now: float, cal: Calendar, points: int) -> KpiWindows:
     cut = math.nextafter(now, math.inf)
     whole = current_period(spec.period, now, cal)
     current = Window(whole.start, cut)
@@ -68,18 +85,14 @@ def _windows(spec: KpiSpec, now: float, cal: Calendar, points: int) -> _Windows:
     if sparkline:
         sparkline[-1] = Window(sparkline[-1].start, cut)
     compare = _comparison(spec, spec.compare, now, cal, False)
-    return _Windows(current, whole, compare, growth, sparkline, cut)
+    return KpiWindows(current, whole, compare, growth, sparkline, cut)
 
 
 def data_range(
     spec: KpiSpec, *, now: float, calendar: Calendar, sparkline_points: int = 30
 ) -> tuple[float, float]:
     """The `[start, end)` of history `evaluate` reads, so the caller fetches it once."""
-    w = _windows(spec, now, calendar, sparkline_points)
-    starts = [w.current.start, w.compare.start, *(s.start for s in w.sparkline)]
-    if w.growth is not None:
-        starts.append(w.growth.start)
-    return min(starts), w.cut
+    return _windows(spec, now, calendar, sparkline_points).data_range
 
 
 def evaluate(
@@ -92,15 +105,20 @@ def evaluate(
     last_sample_at: float | None = None,
     source_error: str | None = None,
     sparkline_points: int = 30,
+    known_points: Mapping[Window, float | None] | None = None,
+    windows: KpiWindows | None = None,
 ) -> KpiState:
     """Evaluate `spec` at `now` over `data` (each formula series' buckets, by start).
 
     `kinds` is accepted for callers that evaluate formulas parsed elsewhere; the parsed
-    formula already knows each bare series' aggregation. Never raises for bad data:
-    empty windows and divisions by zero give no value and a reason.
+    formula already knows each bare series' aggregation. `known_points` are sparkline
+    points the caller knows did not change since it last asked (their windows' data is
+    the same): they are taken as they are. `windows` are `kpi_windows` of the same
+    arguments, when the caller has them already. Never raises for bad data: empty
+    windows and divisions by zero give no value and a reason.
     """
     del kinds
-    w = _windows(spec, now, calendar, sparkline_points)
+    w = windows if windows is not None else _windows(spec, now, calendar, sparkline_points)
     indexes = {name: index_series(data.get(name, ())) for name in spec.formula.series}
     fmt = spec.format
     label = period_label(spec.period, now, calendar)
@@ -166,7 +184,10 @@ def evaluate(
         status, reason = judge(target_spec, spec.direction, judged_value, target, fmt, what)
         judged = status != "no_target"
 
-    sparkline = tuple(_compute(spec, indexes, window).value for window in w.sparkline)
+    known = known_points or {}
+    sparkline = tuple(
+        known[window] if window in known else _compute(spec, indexes, window).value for window in w.sparkline
+    )
     zone_start = local_datetime(w.whole.start, calendar)
     return KpiState(
         id=spec.id,

@@ -51,7 +51,7 @@ def test_a_source_succeeding_again_does_not_re_evaluate_everything(tmp_path: Pat
         board.update(None)
         evaluated: list[str] = []
         evaluate = board.evaluate_kpi
-        board.evaluate_kpi = lambda spec, now, indexes=None: evaluated.append(spec.id) or evaluate(spec, now, indexes)
+        board.evaluate_kpi = lambda spec, now, *rest: evaluated.append(spec.id) or evaluate(spec, now, *rest)
         store.set_status(SourceStatus("crm", NOW, None, None, 0, NOW + 60))
         board.update([])
         assert evaluated == []
