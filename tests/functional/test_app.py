@@ -367,3 +367,28 @@ async def test_a_new_state_repaints_only_the_lines_it_changed(app: KputuiApp) ->
         await pilot.pause()
         assert sorted(set(painted)) == list(range(pane.content_region.height))  # all of it, in new colours
         assert next(iter(pane.render_line(6))).style.color != muted
+
+
+async def test_a_held_back_sparkline_is_drawn_at_the_first_tick_it_is_due(app: KputuiApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import dataclasses
+
+    from kputui.ui.widgets.sparkline import SparklineCache
+
+    monkeypatch.setattr(SparklineCache, "LAST_POINT_EVERY", 0.3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.query(KpiPane).first()
+        points = [p for p in pane.state.sparkline if p is not None]
+        chart = [str(line) for line in pane._lines[3:6]]
+        rising = (*pane.state.sparkline[:-1], max(points) * 0.999)  # only the current slice moves
+        pane.sparkline._built_at = pane.sparkline.clock()  # as if it had just been drawn
+        pane.state = dataclasses.replace(pane.state, sparkline=rising)
+        await pilot.pause()
+        assert [str(line) for line in pane._lines[3:6]] == chart  # held back
+        app.dashboard.show_states(app.board.states, [])  # a tick with nothing new
+        assert [str(line) for line in pane._lines[3:6]] == chart  # not due yet
+        await asyncio.sleep(0.5)
+        app.dashboard.show_states(app.board.states, [])  # the next tick
+        await pilot.pause()
+        assert [str(line) for line in pane._lines[3:6]] != chart  # drawn once due

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DashboardScreen"]
 
-PANES_PER_TURN = 8
+PANES_PER_TURN = 48
 """Panes given a new state per turn of the event loop (each costs a render)."""
 MOVES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
@@ -122,6 +122,8 @@ class DashboardScreen(Screen[None]):
                     panes.append(pane)
                 else:
                     pane.hold(states[pane.kpi_id])
+            elif pane.kpi_id in in_view:
+                pane.redraw_due()  # a sparkline point held back may be due by now
         self._show_batch(panes, states)
 
     def _show_batch(self, panes: list[KpiPane], states: dict[str, KpiState]) -> None:

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -112,6 +112,7 @@ class KpiPane(Widget, can_focus=True):
         """The lines on screen, None when all must be drawn afresh."""
         self._strips: dict[int, Strip] = {}
         self._width = 0
+        self._size_drawn: Size | None = None
         super().__init__(id=id)
         self.kpi_id = kpi_id
         """The id of the KPI this pane shows."""
@@ -128,20 +129,29 @@ class KpiPane(Widget, can_focus=True):
     def watch_state(self, state: KpiState | None) -> None:
         if state is not None:
             self._show_status(state.status)
+        self._repaint_changed_lines()
+
+    def _repaint_changed_lines(self) -> None:
+        """Work the lines out again and repaint those that differ from the ones shown."""
         old = self._lines
-        if old is None or not self.is_mounted:
+        if old is None or not self.is_mounted or self.size != self._size_drawn:
             self.refresh()
             return
-        new = self._render_lines()
-        width = self.content_region.width
+        new = self._render_lines(self._width)
+        width = self._width
         if len(new) != len(old):
             self.refresh()
             return
         self._lines = new
-        for y, (before, after) in enumerate(zip(old, new)):
-            if before != after:
-                self._strips.pop(y, None)
-                super().refresh(Region(0, y, width, 1))
+        changed = [y for y, (before, after) in enumerate(zip(old, new)) if before != after]
+        for y in changed:
+            self._strips.pop(y, None)
+        # One region per run of changed lines: Textual renders each region on its own.
+        start = 0
+        for i in range(1, len(changed) + 1):
+            if i == len(changed) or changed[i] != changed[i - 1] + 1:
+                super().refresh(Region(0, changed[start], width, changed[i - 1] - changed[start] + 1))
+                start = i
 
     def hold(self, state: KpiState) -> None:
         """Take `state` without drawing it yet: a pane out of view draws it afresh when
@@ -217,10 +227,11 @@ class KpiPane(Widget, can_focus=True):
             line.append(f" · {state.expected:.0%} elapsed", self._style("muted"))
         return line
 
-    def _render_lines(self) -> list[Text]:
+    def _render_lines(self, width: int | None = None) -> list[Text]:
         """The pane's content, one `Text` per line, cut to the content width."""
         state = self.state
-        width = self.content_region.width
+        if width is None:
+            width = self.content_region.width
         if state is None:
             return [Text("…", self._style("muted"))]
         # To the minute: the status bar has the seconds, and thirty panes ticking every
@@ -238,25 +249,36 @@ class KpiPane(Widget, can_focus=True):
             line.truncate(max(width, 1), overflow="ellipsis")
         return lines
 
+    def redraw_due(self) -> None:
+        """Draw a sparkline point held back earlier, if it is due by now. The dashboard
+        asks on its ticks, so the drawing joins the frame of the tick's other changes."""
+        due_at = self.sparkline.due_at
+        if due_at is not None and due_at <= self.sparkline.clock():
+            self._repaint_changed_lines()
+
     def render(self) -> Text:
         """The whole content as one `Text` (what text selection and tests read)."""
         return Text("\n", no_wrap=True).join(self._render_lines())
 
     def render_line(self, y: int) -> Strip:
-        width = self.content_region.width
-        if self._lines is None or width != self._width:
+        if self._lines is None or self.size != self._size_drawn:
             self._forget_lines()
-            self._lines = self._render_lines()
-            self._width = width
+            self._size_drawn = self.size  # a cheap check; the content width is not
+            self._width = width = self.content_region.width
+            self._lines = self._render_lines(width)
+        width = self._width
         strip = self._strips.get(y)
         if strip is None:
-            base = self.rich_style
+            base = self._styles.get("")
+            if base is None:  # the pane's own style, looked up once per full redraw
+                base = self._styles[""] = self.rich_style
+                self._styles["pad"] = Style.from_color(bgcolor=base.bgcolor)
             if y < len(self._lines):
                 line = self._lines[y]
                 # Text.render drops a line's own style when it has no spans: add it here.
                 style = base + line.style if isinstance(line.style, Style) else base
                 strip = Strip(line.render(self.app.console), line.cell_len).apply_style(style)
-                strip = strip.extend_cell_length(width, Style.from_color(bgcolor=base.bgcolor))
+                strip = strip.extend_cell_length(width, self._styles["pad"])
             else:
                 strip = Strip.blank(width, base)
             self._strips[y] = strip

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from typing import ClassVar
 
 import plotext
@@ -54,20 +57,44 @@ def dots(points: tuple[float | None, ...], height: int) -> tuple[int | None, ...
 
 
 class SparklineCache:
-    """One sparkline's drawn lines, kept until its points or size change."""
+    """One sparkline's drawn lines, kept until its points or size change.
 
+    When only the last point moved (the current, still-growing slice: a live KPI's
+    usual tick), the chart is drawn again at most every `LAST_POINT_EVERY` seconds and
+    `due_at` says when the newer points are due; anything else is drawn at once.
+    """
+
+    LAST_POINT_EVERY: ClassVar[float] = 5.0
     builds: ClassVar[int] = 0
     """How many charts every sparkline has built; benchmarks check that idle refreshes add none."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.due_at: float | None = None
+        """When a drawing held back (only the last point moved) is due; None: none is."""
         self._key: tuple | None = None
         self._lines: list[str] = []
+        self._built_at = -math.inf
 
     def lines(self, points: tuple[float | None, ...], width: int, height: int) -> list[str]:
         """The chart of `points` at this size, drawn again only if a dot would move."""
         key = (dots(points, height), width, height)
-        if key != self._key:
-            self._lines = plot_lines(points, width, height)
-            self._key = key
-            SparklineCache.builds += 1
+        if key == self._key:
+            self.due_at = None
+            return self._lines
+        now = self.clock()
+        old = self._key
+        if old is not None and old[1:] == key[1:] and _only_last_moved(old[0], key[0]):
+            if now < self._built_at + self.LAST_POINT_EVERY:
+                self.due_at = self._built_at + self.LAST_POINT_EVERY
+                return self._lines
+        self._lines = plot_lines(points, width, height)
+        self._key = key
+        self._built_at = now
+        self.due_at = None
+        SparklineCache.builds += 1
         return self._lines
+
+
+def _only_last_moved(before: tuple[int | None, ...], after: tuple[int | None, ...]) -> bool:
+    return len(before) == len(after) > 0 and before[:-1] == after[:-1]
