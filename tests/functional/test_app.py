@@ -392,3 +392,25 @@ async def test_a_held_back_sparkline_is_drawn_at_the_first_tick_it_is_due(app: K
         app.dashboard.show_states(app.board.states, [])  # the next tick
         await pilot.pause()
         assert [str(line) for line in pane._lines[3:6]] != chart  # drawn once due
+
+
+async def test_a_pane_out_of_view_shows_its_newest_state_when_scrolled_into_view(app: KputuiApp) -> None:
+    import dataclasses
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        dashboard = app.dashboard
+        hidden = app.query(KpiPane).first()  # drawn once, then scrolled out of view
+        dashboard.grid.scroll_end(animate=False)
+        await pilot.pause()
+        assert hidden.kpi_id not in dashboard.visible_kpis()
+        new = dataclasses.replace(hidden.state, formatted="987,654,321", status="off_track")
+        dashboard.show_states({**app.board.states, hidden.kpi_id: new}, [hidden.kpi_id])
+        await pilot.pause()
+        assert "987,654,321" not in visible_text(app)
+        dashboard.grid.scroll_home(animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        assert hidden.kpi_id in dashboard.visible_kpis()
+        assert "987,654,321" in visible_text(app)
+        assert STATUS_LABELS["off_track"] in str(hidden.border_subtitle)

@@ -113,6 +113,7 @@ class KpiPane(Widget, can_focus=True):
         self._strips: dict[int, Strip] = {}
         self._width = 0
         self._size_drawn: Size | None = None
+        self._held = False
         super().__init__(id=id)
         self.kpi_id = kpi_id
         """The id of the KPI this pane shows."""
@@ -155,11 +156,19 @@ class KpiPane(Widget, can_focus=True):
 
     def hold(self, state: KpiState) -> None:
         """Take `state` without drawing it yet: a pane out of view draws it afresh when
-        it comes into view."""
+        it comes into view. (Refreshing a widget out of view makes Textual lay out and
+        paint the whole screen again.)"""
         if state != self.state:
             self.set_reactive(KpiPane.state, state)
-            self._show_status(state.status)
-            self.refresh()
+            self._held = True
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self._held:  # in view again, with a state taken while out of view
+            self._held = False
+            if self.state is not None:
+                self._show_status(self.state.status)
+            self.refresh()  # draw it all afresh, now
+        return super().render_lines(crop)
 
     def _forget_lines(self) -> None:
         """Draw every line afresh at the next paint, looking the styles up again."""
