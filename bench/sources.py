@@ -264,7 +264,7 @@ async def ui_while_collecting(
     (under `profile` while collecting, if given)."""
     from kputui.collector import Collector
     from kputui.config import load_config_text
-    from kputui.store import Store
+    from kputui.store import Store, freeze_long_lived
     from kputui.ui.app import KputuiApp
     from kputui.ui.widgets.kpi_pane import KpiPane
 
@@ -286,7 +286,10 @@ async def ui_while_collecting(
 
     config = load_config_text(ui_config_text(urls), env={})
     store = Store.open(folder, writer=True, timezone="UTC")
-    collector = HeldCollector(config, store)
+    # As `kputui` runs it: what is loaded at start, and again once every source has
+    # been polled, is frozen out of the cyclic GC's sight.
+    collector = HeldCollector(config, store, on_settled=freeze_long_lived)
+    freeze_long_lived()
     spans, probe = Spans(), UiProbe()
     spans.wrap(collector, "flush", "collector.flush")
     spans.wrap(collector, "_build_one", "collector.build")

@@ -101,11 +101,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     user_themes = Path(platformdirs.user_config_dir("kputui")) / "themes"
     theme_folders = (user_themes,) + ((config.path.parent / "themes",) if config.path else ())
     with writer_or_reader(config, args) as (store, writer):
-        # What start-up loads lives as long as the process: a viewer has it all now,
-        # a collector once every source has backfilled.
+        # What start-up loads lives as long as the process: the store read now, and
+        # what a collector adds until every source has backfilled.
         collector = Collector(config, store, on_settled=freeze_long_lived) if writer else None
-        if not writer:
-            freeze_long_lived()
+        freeze_long_lived()
         app = KputuiApp(
             config, store, collector=collector, theme_folders=theme_folders, preferences=Preferences(default_path())
         )
@@ -139,6 +138,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         collector = Collector(config, store, on_settled=freeze_long_lived)
+        freeze_long_lived()  # the store read at start stays; see cmd_dashboard
         if args.once:
             await collector.run_once()
             return

@@ -198,8 +198,10 @@ class Collector:
             own = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(10.0, pool=None))
         self._active = self.client or own
         self.sources.clear()
-        for spec in self.config.sources:
+        for count, spec in enumerate(self.config.sources, 1):
             self._build_one(spec)
+            if count % 100 == 0:
+                await asyncio.sleep(0)  # hundreds of sources: do not hold the loop meanwhile
         try:
             yield self._active
         finally:
@@ -459,8 +461,10 @@ class Collector:
         """Run every source until cancelled; on the way out, write everything delivered."""
         async with self._client():
             try:
-                for source in self.sources.values():
+                for count, source in enumerate(self.sources.values(), 1):
                     self._start(source)
+                    if count % self.max_concurrent == 0:
+                        await asyncio.sleep(0)  # let the first polls (and the UI) run between
                 loop = asyncio.get_running_loop()
                 alerts_due = loop.time()
                 while True:
