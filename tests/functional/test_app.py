@@ -355,7 +355,8 @@ async def test_a_new_state_repaints_only_the_lines_it_changed(app: KputuiApp) ->
         render_line = pane.render_line
         pane.render_line = lambda y: painted.append(y) or render_line(y)
         state = pane.state
-        pane.state = dataclasses.replace(state, formatted="123,456,789")
+        pane.state = dataclasses.replace(state, formatted="123,456,789",
+                                         reason=state.reason.replace(state.formatted, "123,456,789"))
         await pilot.pause()
         assert painted == [0]  # the value line, nothing else of the pane
         assert "123,456,789" in visible_text(app)

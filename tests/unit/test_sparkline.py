@@ -42,8 +42,10 @@ def test_a_moving_last_point_is_drawn_at_most_every_few_seconds() -> None:
     assert cache.due_at is not None
     cache.lines((0.0, 10.0, 7.0), 30, 3)  # back to what is drawn: nothing is due any more
     assert cache.due_at is None and SparklineCache.builds == before + 2
-    cache.lines((0.0, 10.0, 20.0), 30, 3)  # a new maximum rescales the others: drawn at once
-    assert SparklineCache.builds == before + 3
+    cache.lines((0.0, 10.0, 20.0), 30, 3)  # a new maximum rescales the chart, still only the last point
+    assert SparklineCache.builds == before + 2 and cache.due_at is not None
+    cache.lines((1.0, 10.0, 20.0), 30, 3)  # an earlier point moved: drawn at once
+    assert SparklineCache.builds == before + 3 and cache.due_at is None
 
 
 def test_dots_scale_from_min_to_max() -> None:

@@ -229,7 +229,13 @@ class KpiPane(Widget, can_focus=True):
 
     def _verdict_line(self, state: KpiState) -> Text:
         if state.projected is None or not state.judged:
-            return Text(state.reason, self._style("muted"))
+            # "1,199.84 is above the floor of 1.00" under the value itself reads as
+            # "above the floor of 1.00" (and stays put while the value ticks).
+            reason = state.reason
+            subject = f"{state.formatted} is "
+            if state.judged and reason.startswith(subject):
+                reason = reason[len(subject):]
+            return Text(reason, self._style("muted"))
         last_day = state.period_end - timedelta(seconds=1)
         line = Text(f"projected {format_value(state.projected, self._format)} by {last_day:%d %b}")
         if state.expected is not None:

@@ -60,11 +60,12 @@ class SparklineCache:
     """One sparkline's drawn lines, kept until its points or size change.
 
     When only the last point moved (the current, still-growing slice: a live KPI's
-    usual tick), the chart is drawn again at most every `LAST_POINT_EVERY` seconds and
-    `due_at` says when the newer points are due; anything else is drawn at once.
+    usual tick), even if that rescales the chart, it is drawn again at most every
+    `LAST_POINT_EVERY` seconds and `due_at` says when the newer points are due; any
+    other change is drawn at once.
     """
 
-    LAST_POINT_EVERY: ClassVar[float] = 5.0
+    LAST_POINT_EVERY: ClassVar[float] = 15.0
     builds: ClassVar[int] = 0
     """How many charts every sparkline has built; benchmarks check that idle refreshes add none."""
 
@@ -73,6 +74,7 @@ class SparklineCache:
         self.due_at: float | None = None
         """When a drawing held back (only the last point moved) is due; None: none is."""
         self._key: tuple | None = None
+        self._points: tuple[float | None, ...] = ()
         self._lines: list[str] = []
         self._built_at = -math.inf
 
@@ -84,17 +86,19 @@ class SparklineCache:
             return self._lines
         now = self.clock()
         old = self._key
-        if old is not None and old[1:] == key[1:] and _only_last_moved(old[0], key[0]):
+        # Only the last point moved (even if that rescales the chart): held back a while.
+        if old is not None and old[1:] == key[1:] and _only_last_moved(self._points, points):
             if now < self._built_at + self.LAST_POINT_EVERY:
                 self.due_at = self._built_at + self.LAST_POINT_EVERY
                 return self._lines
         self._lines = plot_lines(points, width, height)
         self._key = key
+        self._points = points
         self._built_at = now
         self.due_at = None
         SparklineCache.builds += 1
         return self._lines
 
 
-def _only_last_moved(before: tuple[int | None, ...], after: tuple[int | None, ...]) -> bool:
+def _only_last_moved(before: tuple[float | None, ...], after: tuple[float | None, ...]) -> bool:
     return len(before) == len(after) > 0 and before[:-1] == after[:-1]
