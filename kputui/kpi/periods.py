@@ -157,7 +157,9 @@ def _start_date(kind: str, k: int, cal: Calendar) -> date:
     return _month_start(k * step + offset, anchor_day)
 
 
+@lru_cache(maxsize=4096)
 def _start(kind: str, k: int, cal: Calendar) -> float:
+    """The start of period `k` of `kind`: pure, and asked for every KPI on every tick."""
     return _instant(datetime.combine(_start_date(kind, k, cal), time()), cal)
 
 

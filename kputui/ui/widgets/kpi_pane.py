@@ -8,6 +8,7 @@ value moves every second repaints one or two lines of nine, not the pane.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
@@ -111,6 +112,7 @@ class KpiPane(Widget, can_focus=True):
         self._lines: list[Text] | None = None
         """The lines on screen, None when all must be drawn afresh."""
         self._strips: dict[int, Strip] = {}
+        self._made: dict[str, tuple[tuple, Text]] = {}
         self._width = 0
         self._size_drawn: Size | None = None
         self._held = False
@@ -144,7 +146,7 @@ class KpiPane(Widget, can_focus=True):
             self.refresh()
             return
         self._lines = new
-        changed = [y for y, (before, after) in enumerate(zip(old, new)) if before != after]
+        changed = [y for y, (before, after) in enumerate(zip(old, new)) if before is not after and before != after]
         for y in changed:
             self._strips.pop(y, None)
         # One region per run of changed lines: Textual renders each region on its own.
@@ -175,6 +177,7 @@ class KpiPane(Widget, can_focus=True):
         self._lines = None
         self._strips.clear()
         self._styles = {}
+        self._made.clear()
 
     def notify_style_update(self) -> None:
         self._forget_lines()  # a new theme, focus or CSS
@@ -253,16 +256,31 @@ class KpiPane(Widget, can_focus=True):
         # second would be noise to read and to repaint.
         updated = f" · updated {state.updated_at:%H:%M}" if state.updated_at else ""
         chart = self.sparkline.lines(state.sparkline, width, SPARKLINE_ROWS)
-        lines = [
-            self._value_line(state),
-            self._target_line(state),
-            self._verdict_line(state),
-            *(Text(row, self._style("sparkline")) for row in chart),
-            Text(state.period_label + updated, self._style("muted")),
+        s = state
+        # Each line is built again only when what it shows changed (most ticks change
+        # one or two of them); the key holds everything the line is made of.
+        return [
+            self._line("value", (width, s.formatted, s.change, s.formatted_change, s.value is None,
+                                 s.direction), self._value_line),
+            self._line("target", (width, s.target, s.target_mode, s.formatted_target, s.progress,
+                                  s.status), self._target_line),
+            self._line("verdict", (width, s.projected, s.judged, s.reason, s.formatted, s.period_end,
+                                   s.expected), self._verdict_line),
+            *(self._line(f"chart{i}", (width, row), lambda _, row=row: Text(row, self._style("sparkline")))
+              for i, row in enumerate(chart)),
+            self._line("footer", (width, s.period_label + updated),
+                       lambda _: Text(s.period_label + updated, self._style("muted"))),
         ]
-        for line in lines:
-            line.truncate(max(width, 1), overflow="ellipsis")
-        return lines
+
+    def _line(self, name: str, key: tuple, build: Callable[[KpiState], Text]) -> Text:
+        """Line `name` of the pane, built by `build` unless `key` is what it was last time."""
+        made = self._made.get(name)
+        if made is not None and made[0] == key:
+            return made[1]
+        line = build(self.state)
+        line.truncate(max(key[0], 1), overflow="ellipsis")
+        self._made[name] = (key, line)
+        return line
 
     def redraw_due(self) -> None:
         """Draw a sparkline point held back earlier, if it is due by now. The dashboard
