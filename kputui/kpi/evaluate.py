@@ -162,7 +162,7 @@ def evaluate(
     updated_at = max(updated) if updated else None
     freshest = last_sample_at if last_sample_at is not None else updated_at
 
-    judged = False
+    judged, phrase = False, None
     if source_error:
         status, reason = "error", source_error
     elif value is None:
@@ -181,7 +181,7 @@ def evaluate(
         status, reason = "on_track", "too early to judge: the period has just begun"
     else:
         judged_value, what = (projected, "projected ") if pace and projected is not None else (value, "")
-        status, reason = judge(target_spec, spec.direction, judged_value, target, fmt, what)
+        status, reason, phrase = judge(target_spec, spec.direction, judged_value, target, fmt, what)
         judged = status != "no_target"
 
     known = known_points or {}
@@ -212,6 +212,7 @@ def evaluate(
         projected=projected,
         status=status,  # type: ignore[arg-type]
         reason=reason,
+        verdict=reason if phrase is None else phrase,
         direction=spec.direction,
         updated_at=None if updated_at is None else local_datetime(updated_at, calendar),
         sparkline=sparkline,

@@ -62,6 +62,9 @@ class KpiState:
     """False when no verdict is given yet (no target, no data, or the pace grace share)."""
     target_low: float | None = None
     target_high: float | None = None
+    verdict: str = ""
+    """The reason as a line under the value shows it: without the value in front where
+    it reads so ("below the floor of 3.00%"), else the reason itself."""
 
     def to_json(self) -> dict[str, Any]:
         """The export object of `kputui export --format json`."""

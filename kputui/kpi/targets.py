@@ -15,6 +15,7 @@ The `at_risk` share `r` (default 0.9) sets a warning band of width `(1 - r) * |t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from kputui.kpi.format import format_value
@@ -37,6 +38,9 @@ class Verdict(NamedTuple):
 
     status: str
     reason: str
+    phrase: str = ""
+    """The reason without the value in front where it reads so ("below the floor of
+    3.00%"), for a line under the value itself; otherwise the reason."""
 
 
 def schedule_labels(period: Period, instant: float, cal: Calendar) -> list[str]:
@@ -75,44 +79,56 @@ def judge(
 ) -> Verdict:
     """The status of `value` (or a projection, named by `what`) against the target."""
     show = lambda number: format_value(number, fmt)  # noqa: E731
-    subject = f"{what}{show(value)}"
+    found = _predicate(spec, direction, value, target, show)
+    if isinstance(found, Verdict):
+        return found  # nothing to judge against
+    status, predicate = found
+    reason = f"{what}{show(value)} {predicate}"
+    plain = not what and predicate.startswith("is ")
+    return Verdict(status, reason, predicate.removeprefix("is ") if plain else reason)
+
+
+def _predicate(
+    spec: TargetSpec, direction: str, value: float, target: float | None, show: Callable[[float], str]
+) -> tuple[str, str] | Verdict:
+    """The status and what to say of the value ("is below the floor of 3.00%")."""
     if spec.mode == "range":
         low, high = spec.low, spec.high
         if low is None or high is None:
-            return Verdict("no_target", "the range has no bounds")
+            return Verdict("no_target", "the range has no bounds", "the range has no bounds")
         if value < low or value > high:
             side = "below" if value < low else "above"
-            return Verdict("off_track", f"{subject} is {side} the range {show(low)}–{show(high)}")
+            return "off_track", f"is {side} the range {show(low)}–{show(high)}"
         band = _band(spec, (high - low) / 2)
         if value < low + band or value > high - band:
-            return Verdict("at_risk", f"{subject} is near the edge of {show(low)}–{show(high)}")
-        return Verdict("on_track", f"{subject} is within {show(low)}–{show(high)}")
+            return "at_risk", f"is near the edge of {show(low)}–{show(high)}"
+        return "on_track", f"is within {show(low)}–{show(high)}"
     if target is None:
-        return Verdict("no_target", "no target for this period")
+        return Verdict("no_target", "no target for this period", "no target for this period")
     band = _band(spec, target)
     if spec.mode == "stay_above":
         if value < target:
-            return Verdict("off_track", f"{subject} is below the floor of {show(target)}")
+            return "off_track", f"is below the floor of {show(target)}"
         if value < target + band:
-            return Verdict("at_risk", f"{subject} is just above the floor of {show(target)}")
-        return Verdict("on_track", f"{subject} is above the floor of {show(target)}")
+            return "at_risk", f"is just above the floor of {show(target)}"
+        return "on_track", f"is above the floor of {show(target)}"
     if spec.mode == "stay_below":
         if value > target:
-            return Verdict("off_track", f"{subject} is above the ceiling of {show(target)}")
+            return "off_track", f"is above the ceiling of {show(target)}"
         if value > target - band:
-            return Verdict("at_risk", f"{subject} is close to the ceiling of {show(target)}")
-        return Verdict("on_track", f"{subject} is below the ceiling of {show(target)}")
+            return "at_risk", f"is close to the ceiling of {show(target)}"
+        return "on_track", f"is below the ceiling of {show(target)}"
     if direction == "down":
         if value <= target:
-            return Verdict("on_track", f"{subject} reaches the target of {show(target)} or less")
+            return "on_track", f"reaches the target of {show(target)} or less"
         if value <= target + band:
-            return Verdict("at_risk", f"{subject} is just above the target of {show(target)}")
-        return Verdict("off_track", f"{subject} is well above the target of {show(target)}")
+            return "at_risk", f"is just above the target of {show(target)}"
+        return "off_track", f"is well above the target of {show(target)}"
     if value >= target:
-        return Verdict("on_track", f"{subject} reaches the target of {show(target)}")
+        return "on_track", f"reaches the target of {show(target)}"
     if value >= target - band:
-        return Verdict("at_risk", f"{subject} is just short of the target of {show(target)}")
-    return Verdict("off_track", f"{subject} is well short of the target of {show(target)}")
+        return "at_risk", f"is just short of the target of {show(target)}"
+    return "off_track", f"is well short of the target of {show(target)}"
 
 
 def progress_of(spec: TargetSpec, value: float | None, target: float | None) -> float | None:

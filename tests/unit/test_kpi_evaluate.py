@@ -135,6 +135,7 @@ def test_reach_with_linear_pace_is_judged_on_the_projection(per_day, status, pro
     assert state.progress == pytest.approx(per_day * 10 / 3000)
     assert state.status == status and state.judged
     assert "projected" in state.reason
+    assert state.verdict == state.reason  # about a projection: never without its subject
 
 
 def test_no_verdict_in_the_grace_share() -> None:
@@ -150,6 +151,16 @@ def test_reach_without_pace_is_judged_on_the_value_so_far() -> None:
     state = run(spec, orders_per_day(100, 10), APRIL_11)
     assert state.status == "off_track"  # 1000 of 3000, no projection
     assert state.projected is None and state.expected is None
+    assert state.reason == "1,000 is well short of the target of 3,000"
+    assert state.verdict == "well short of the target of 3,000"  # the line under the value
+
+
+def test_the_verdict_keeps_its_subject_where_it_would_not_read_without_it() -> None:
+    spec = kpi("orders", "month", target=TargetSpec(mode="reach", value=3000))
+    state = run(spec, orders_per_day(400, 10), APRIL_11)
+    assert state.verdict == state.reason == "4,000 reaches the target of 3,000"
+    unjudged = run(kpi("orders", "month"), orders_per_day(1, 1), APRIL_11)
+    assert unjudged.verdict == unjudged.reason == "no target set"
 
 
 def test_a_ratio_projects_as_its_current_value() -> None:

@@ -232,13 +232,9 @@ class KpiPane(Widget, can_focus=True):
 
     def _verdict_line(self, state: KpiState) -> Text:
         if state.projected is None or not state.judged:
-            # "1,199.84 is above the floor of 1.00" under the value itself reads as
-            # "above the floor of 1.00" (and stays put while the value ticks).
-            reason = state.reason
-            subject = f"{state.formatted} is "
-            if state.judged and reason.startswith(subject):
-                reason = reason[len(subject):]
-            return Text(reason, self._style("muted"))
+            # Under the value itself: "above the floor of 1.00", which stays put while
+            # the value ticks.
+            return Text(state.verdict or state.reason, self._style("muted"))
         last_day = state.period_end - timedelta(seconds=1)
         line = Text(f"projected {format_value(state.projected, self._format)} by {last_day:%d %b}")
         if state.expected is not None:
@@ -264,7 +260,7 @@ class KpiPane(Widget, can_focus=True):
                                  s.direction), self._value_line),
             self._line("target", (width, s.target, s.target_mode, s.formatted_target, s.progress,
                                   s.status), self._target_line),
-            self._line("verdict", (width, s.projected, s.judged, s.reason, s.formatted, s.period_end,
+            self._line("verdict", (width, s.projected, s.judged, s.verdict, s.reason, s.period_end,
                                    s.expected), self._verdict_line),
             *(self._line(f"chart{i}", (width, row), lambda _, row=row: Text(row, self._style("sparkline")))
               for i, row in enumerate(chart)),
