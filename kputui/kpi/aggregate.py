@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate, islice
 from typing import Literal, overload
 
 from kputui.series import Bucket
@@ -74,46 +74,52 @@ class SeriesIndex(Sequence[Bucket]):
 
     def __init__(self, buckets: Sequence[Bucket]) -> None:
         clean = [b for b in buckets if _quick_usable(b)]
-        starts = [b.start for b in clean]
-        if any(a > b for a, b in zip(starts, starts[1:])):
+        if any(a.start > b.start for a, b in zip(clean, clean[1:])):
             clean.sort(key=lambda b: b.start)
-            starts = [b.start for b in clean]
-        self._buckets = clean
-        self._starts = starts
-        self._values = [b.sum for b in clean]
-        self._counts = [0, *accumulate(b.count for b in clean)]
-        self._sums = [0.0, *accumulate(self._values)]
-        self._increases = [0.0, *accumulate(b.increase for b in clean)]
-        lasts = [b.last for b in clean]
-        steps = [f - last if f >= last else f for last, f in zip(lasts, (b.first for b in clean[1:]))]
-        self._steps = [0.0, 0.0, *accumulate(steps)] if clean else [0.0]
+        self._buckets: list[Bucket] = []
+        self._starts: list[float] = []
+        self._values: list[float] = []
+        self._counts = [0]
+        self._sums = [0.0]
+        self._increases = [0.0]
+        self._steps = [0.0]
         self._mins: _SparseTable | None = None
         self._maxes: _SparseTable | None = None
+        self._append(clean)
 
     def extend(self, buckets: Sequence[Bucket]) -> bool:
         """Append `buckets` (newer than every bucket held) as a new index of the whole
         would; return False, changing nothing, when they do not come after them."""
         clean = [b for b in buckets if _quick_usable(b)]
-        if not clean:
-            return True
-        if not self._buckets:
-            self.__init__(clean)  # type: ignore[misc]
-            return True
         starts = [b.start for b in clean]
-        if starts[0] < self._starts[-1] or any(a > b for a, b in zip(starts, starts[1:])):
+        if (self._starts and starts and starts[0] < self._starts[-1]) or any(
+            a > b for a, b in zip(starts, starts[1:])
+        ):
             return False
+        self._append(clean)
+        return True
+
+    def _append(self, clean: list[Bucket]) -> None:
+        """Append usable buckets in start order, continuing every running total."""
+        if not clean:
+            return
         values = [b.sum for b in clean]
-        lasts = [self._buckets[-1].last, *(b.last for b in clean[:-1])]
-        steps = [_step(last, b.first) for last, b in zip(lasts, clean)]
-        self._counts += list(accumulate((b.count for b in clean), initial=self._counts[-1]))[1:]
-        self._sums += list(accumulate(values, initial=self._sums[-1]))[1:]
-        self._increases += list(accumulate((b.increase for b in clean), initial=self._increases[-1]))[1:]
-        self._steps += list(accumulate(steps, initial=self._steps[-1]))[1:]
+        # The step into a bucket is from the previous one's last value; none into the first.
+        if not self._buckets:
+            self._steps.append(0.0)
+        firsts = clean if self._buckets else clean[1:]
+        steps = [_step(before.last, b.first) for before, b in zip([*self._buckets[-1:], *clean], firsts)]
+        def running(totals: list, items: Iterable) -> None:
+            totals.extend(islice(accumulate(items, initial=totals[-1]), 1, None))
+
+        running(self._counts, (b.count for b in clean))
+        running(self._sums, values)
+        running(self._increases, (b.increase for b in clean))
+        running(self._steps, steps)
         self._buckets += clean
-        self._starts += starts
+        self._starts += [b.start for b in clean]
         self._values += values
         self._mins = self._maxes = None
-        return True
 
     def __len__(self) -> int:
         return len(self._buckets)
