@@ -7,6 +7,7 @@ of its series changed or when time has moved far enough to matter.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ class _Points:
     spec: KpiSpec
     revisions: tuple
     stable_before: float
-    """The newest sample of any of its series then: data appended since is later."""
+    """The earliest of its series' newest samples then: a sample appended since is later."""
     values: dict[Window, float | None]
 
 
@@ -149,7 +150,8 @@ class Board:
         if indexes is None:
             indexes = self._indexes({spec.id: (spec, windows)})
         names = sorted(spec.formula.series)
-        latest = [s.time if s else float("-inf") for s in map(self.store.latest, names)]
+        latest = [s.time if s else -math.inf for s in map(self.store.latest, names)]
+        newest = max(latest, default=-math.inf)
         # Sparkline points over windows that ended before the newest sample of the last
         # evaluation are the same, as long as nothing but appended samples came since.
         revisions = tuple(map(self.store.revision, names))
@@ -164,13 +166,13 @@ class Board:
             now=now,
             calendar=calendar,
             kinds=self.config.kinds,
-            last_sample_at=max(latest) if any(t > float("-inf") for t in latest) else None,
+            last_sample_at=newest if newest > -math.inf else None,
             source_error=self._source_error(spec),
             sparkline_points=self.sparkline_points,
             known_points=known,
             windows=windows,
         )
-        self._points[spec.id] = _Points(spec, revisions, min(latest, default=float("-inf")),
+        self._points[spec.id] = _Points(spec, revisions, min(latest, default=-math.inf),
                                         dict(zip(windows.sparkline, state.sparkline)))
         return state
 

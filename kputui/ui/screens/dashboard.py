@@ -92,10 +92,10 @@ class DashboardScreen(Screen[None]):
 
     def _focus_first(self) -> None:
         """Focus the pane asked for by `focus_kpi`, else the first of the grid on show."""
-        grids = list(self.query(f"#dashboard-{self.active_index}").results(KpiGrid))
-        if not grids:
+        grid = self._active_grid()
+        if grid is None:
             return  # the screen is being rebuilt or closed
-        panes = grids[0].panes
+        panes = grid.panes
         wanted = [pane for pane in panes if pane.kpi_id == self.want_focus]
         if not wanted:
             self.want_focus = None
