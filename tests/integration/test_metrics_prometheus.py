@@ -38,19 +38,7 @@ kpis:
 class KputuiScrape(PrometheusServer):
     """Prometheus scraping kputui every second, ready once the first KPI value landed."""
 
-    def wait_for_scrape(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited: {(self.folder / 'prometheus.log').read_text()[-2000:]}")
-            try:
-                if self.query("kputui_kpi_value")["data"]["result"]:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"no scrape of kputui landed in prometheus within {timeout}s")
+    ready_metric = "kputui_kpi_value"
 
 
 @pytest.fixture

@@ -87,21 +87,23 @@ class PrometheusServer:
         with urllib.request.urlopen(url, timeout=2) as response:
             return json.load(response)
 
+    ready_metric = "kputui_test_orders_total"
+    """The series whose first scrape makes the server ready."""
+
     def wait_for_scrape(self, timeout: float) -> None:
-        """Return once a scrape of the exporter is queryable; fail after `timeout` seconds."""
+        """Return once `ready_metric` is queryable; fail after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(f"prometheus exited: {(self.folder / 'prometheus.log').read_text()[-2000:]}")
             try:
-                result = self.query("kputui_test_orders_total")["data"]["result"]
-                if result:
+                if self.query(self.ready_metric)["data"]["result"]:
                     return
             except OSError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"no scrape landed in prometheus within {timeout}s")
+        raise TimeoutError(f"no scrape of {self.ready_metric} landed in prometheus within {timeout}s")
 
     def __exit__(self, *_exc: object) -> None:
         if self.process is not None and self.process.poll() is None:
